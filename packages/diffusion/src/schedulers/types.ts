@@ -1,0 +1,42 @@
+// The scheduler contract, after diffusers' SchedulerMixin. Outside conformance
+// tests import it through the package entry: keep names and shapes stable.
+
+/** Flat row-major tensor. Scheduler math runs in float64 whatever comes in. */
+export type Tensor = Float64Array | Float32Array;
+
+/** A diffusers `scheduler_config.json` object; unknown keys are ignored. */
+export type SchedulerConfig = Record<string, unknown>;
+
+export type SchedulerName =
+  | "euler"
+  | "euler_ancestral"
+  | "ddim"
+  | "lcm"
+  | "dpmpp_2m"
+  | "dpmpp_2m_karras"
+  | "pndm";
+
+export interface StepOptions {
+  /** Random tensor (same length as the sample) for stochastic steps. */
+  noise?: Tensor;
+  /** DDIM eta. */
+  eta?: number;
+}
+
+export interface StepResult {
+  prevSample: Float64Array;
+  predOriginalSample?: Float64Array;
+}
+
+export interface Scheduler {
+  setTimesteps(numInferenceSteps: number): void;
+  timesteps: number[];
+  sigmas?: number[];
+  initNoiseSigma: number;
+  /** True when `step` needs `noise` (euler_ancestral, lcm, ddim with eta > 0). */
+  readonly stochastic: boolean;
+  scaleModelInput(sample: Tensor, t: number): Float64Array;
+  step(modelOutput: Tensor, t: number, sample: Tensor, options?: StepOptions): StepResult;
+  /** Adds noise at timestep t (img2img), as diffusers' add_noise. */
+  addNoise(original: Tensor, noise: Tensor, t: number): Float64Array;
+}
