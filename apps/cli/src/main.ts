@@ -1,0 +1,79 @@
+// Operator commands. They use the same config and domain code as the web app,
+// so they act on whatever platform the environment (or a running `npm start`) points at.
+import { parseArgs } from "node:util";
+import { randomUUID } from "node:crypto";
+import { ConfigError, loadConfig } from "@lucid/config";
+import { AppError, closePlatform, createApiKey, createPlatform, findBalanceMismatches, findUserByEmail, grantCredits, signUp, type Platform } from "@lucid/core";
+
+const USAGE = `Usage: npm run lucid -- <command> [options]
+
+  users:create  --email <e> --password <p>             a verified user with a personal workspace
+  credits:grant --email <e> --amount <n> --reason <t>  credits to that user's personal workspace
+  keys:create   --email <e> --name <name>              a new API key (printed alone on the last line)
+  credits:check                                        balances equal the sum of their ledger entries
+`;
+
+async function userWorkspace(p: Platform, email: string) {
+  const user = await findUserByEmail(p, email);
+  if (!user?.personalWorkspaceId) throw new AppError("not_found", `no user with email ${email}`);
+  return user;
+}
+
+const commands: Record<string, (p: Platform, v: Record<string, string | undefined>) => Promise<void>> = {
+  async "users:create"(p, v) {
+    const user = await signUp(p, { email: v.email, password: v.password }, { verified: true });
+    console.log(`Created user ${user.email} (id ${user.id}) with personal workspace ${user.workspaceId} and ${p.config.starterCredits} starter credits.`);
+  },
+  async "credits:grant"(p, v) {
+    const amount = Number(v.amount);
+    if (!v.reason) throw new AppError("validation_failed", "--reason is required");
+    const user = await userWorkspace(p, v.email ?? "");
+    const r = await grantCredits(p.db, { workspaceId: user.personalWorkspaceId!, amount, reason: v.reason, externalRef: `cli:grant:${randomUUID()}` });
+    console.log(`Granted ${amount} credits to ${user.email}. Balance: ${r.balance}.`);
+  },
+  async "keys:create"(p, v) {
+    const user = await userWorkspace(p, v.email ?? "");
+    const key = await createApiKey(p, user.personalWorkspaceId!, user.id, { name: v.name });
+    console.log(`Created API key "${key.name}" (${key.prefix}) for ${user.email}. It is shown only once:`);
+    console.log(key.key);
+  },
+  async "credits:check"(p) {
+    const bad = await findBalanceMismatches(p.db);
+    if (bad.length === 0) return console.log("OK: every workspace balance equals the sum of its ledger entries.");
+    for (const b of bad) console.error(`MISMATCH workspace ${b.workspaceId}: balance ${b.balance}, ledger ${b.ledgerSum}`);
+    process.exitCode = 1;
+  },
+};
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  const run = command ? commands[command] : undefined;
+  if (!run) {
+    console.error(USAGE);
+    process.exit(command ? 2 : 0);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: "string" }, password: { type: "string" }, amount: { type: "string" }, reason: { type: "string" }, name: { type: "string" } },
+    strict: true,
+  });
+  const p = createPlatform(loadConfig());
+  try {
+    await run(p, values);
+  } finally {
+    await closePlatform(p);
+  }
+}
+
+main().catch((err) => {
+  if (err instanceof AppError || err instanceof ConfigError) {
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  }
+  if (err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    console.error(`error: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

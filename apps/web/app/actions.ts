@@ -1,0 +1,97 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { revalidatePath } from "next/cache";
+import {
+  AppError,
+  createApiKey,
+  createSession,
+  deleteSession,
+  publishImage,
+  revokeApiKey,
+  signIn,
+  signUp,
+  startCheckout,
+  unpublishImage,
+} from "@lucid/core";
+import { platform } from "../lib/platform.ts";
+import { requireViewer, sessionToken, setSessionCookie } from "../lib/session.ts";
+import { cookies } from "next/headers";
+import { SESSION_COOKIE } from "../lib/session.ts";
+
+export type FormState = { error?: string; fields?: Record<string, string>; values?: Record<string, string> } | null;
+
+function toFormState(err: unknown, values: Record<string, string>): FormState {
+  if (err instanceof AppError) {
+    return { error: err.message, fields: Object.fromEntries((err.fields ?? []).map((f) => [f.field, f.message])), values };
+  }
+  throw err;
+}
+
+export async function signUpAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const input = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") };
+  try {
+    const p = platform();
+    const user = await signUp(p, input);
+    const s = await createSession(p, user.id);
+    await setSessionCookie(s.token, s.expiresAt);
+  } catch (err) {
+    return toFormState(err, { email: input.email });
+  }
+  redirect("/studio");
+}
+
+export async function signInAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const input = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") };
+  try {
+    const p = platform();
+    const user = await signIn(p, input);
+    const s = await createSession(p, user.id);
+    await setSessionCookie(s.token, s.expiresAt);
+  } catch (err) {
+    return toFormState(err, { email: input.email });
+  }
+  redirect("/studio");
+}
+
+export async function signOutAction(): Promise<void> {
+  const token = await sessionToken();
+  if (token) await deleteSession(platform(), token);
+  (await cookies()).delete(SESSION_COOKIE);
+  redirect("/");
+}
+
+export async function publishAction(form: FormData): Promise<void> {
+  const viewer = await requireViewer();
+  const id = String(form.get("imageId") ?? "");
+  if (form.get("publish") === "1") await publishImage(platform(), viewer.workspace.id, id);
+  else await unpublishImage(platform(), viewer.workspace.id, id);
+  revalidatePath("/studio");
+  revalidatePath("/gallery");
+}
+
+export type KeyState = { key?: string; name?: string; error?: string } | null;
+
+export async function createKeyAction(_prev: KeyState, form: FormData): Promise<KeyState> {
+  const viewer = await requireViewer();
+  try {
+    const created = await createApiKey(platform(), viewer.workspace.id, viewer.user.id, { name: String(form.get("name") ?? "") });
+    revalidatePath("/settings/keys");
+    return { key: created.key, name: created.name };
+  } catch (err) {
+    if (err instanceof AppError) return { error: err.message };
+    throw err;
+  }
+}
+
+export async function revokeKeyAction(form: FormData): Promise<void> {
+  const viewer = await requireViewer();
+  await revokeApiKey(platform(), viewer.workspace.id, String(form.get("keyId") ?? ""));
+  revalidatePath("/settings/keys");
+}
+
+export async function checkoutAction(form: FormData): Promise<void> {
+  const viewer = await requireViewer();
+  const { url } = await startCheckout(platform(), { workspaceId: viewer.workspace.id, email: viewer.user.email }, { pack: String(form.get("pack") ?? "") });
+  redirect(url);
+}

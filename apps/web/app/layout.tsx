@@ -1,0 +1,40 @@
+import type { ReactNode } from "react";
+import Link from "next/link";
+import "./globals.css";
+import { currentViewer } from "../lib/session.ts";
+import { signOutAction } from "./actions.ts";
+
+export const metadata = { title: "Lucid", description: "Text-to-image generation you can run yourself" };
+export const dynamic = "force-dynamic";
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const viewer = await currentViewer().catch(() => null);
+  return (
+    <html lang="en">
+      <body>
+        <header className="top">
+          <Link href="/" className="brand">Lucid</Link>
+          <nav>
+            <Link href="/gallery">Gallery</Link>
+            {viewer ? (
+              <>
+                <Link href="/studio">Studio</Link>
+                <Link href="/billing">Billing</Link>
+                <Link href="/settings/keys">API keys</Link>
+                <span className="balance" data-testid="balance">{viewer.workspace.creditBalance} credits</span>
+                <span className="muted">{viewer.user.email}</span>
+                <form action={signOutAction}><button type="submit" className="link">Sign out</button></form>
+              </>
+            ) : (
+              <>
+                <Link href="/signin">Sign in</Link>
+                <Link href="/signup" className="button">Sign up</Link>
+              </>
+            )}
+          </nav>
+        </header>
+        <main>{children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { CreditPacks, DEFAULT_CREDIT_PACKS, type CreditPack } from "@lucid/contracts";
+
+/**
+ * One config loader for every process (web, worker, CLI). Values come from the
+ * environment; when the embedded platform (`npm start`) is running, the
+ * endpoints it started are read from `<LUCID_DATA_DIR>/runtime.json` for any
+ * variable the environment leaves unset. Production sets everything explicitly.
+ */
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === "" ? undefined : v));
+
+const intFromEnv = (def: number, min = 0) =>
+  z.preprocess((v) => (v === undefined || v === "" ? def : Number(v)), z.number().int().min(min));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: intFromEnv(3000, 1),
+  LUCID_DATA_DIR: z.string().default(".lucid"),
+  LUCID_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
+  LUCID_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  DATABASE_URL: optionalString.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL").optional(),
+  ),
+  AWS_REGION: z.string().default("us-east-1"),
+  AWS_ENDPOINT_URL: optionalString.pipe(z.string().url().optional()),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  LUCID_QUEUE_URL: optionalString.pipe(z.string().url().optional()),
+  LUCID_DLQ_URL: optionalString.pipe(z.string().url().optional()),
+  LUCID_BUCKET: optionalString,
+  LUCID_STARTER_CREDITS: intFromEnv(50),
+  LUCID_MODEL_ID: z.string().default("lucid-tiny"),
+  LUCID_MODEL_DIR: optionalString,
+  LUCID_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
+  LUCID_CREDIT_PACKS: optionalString,
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_API_BASE: optionalString.pipe(z.string().url().optional()),
+});
+
+/** What `npm start` records about the embedded services it started. */
+export const RuntimeFile = z.object({
+  DATABASE_URL: z.string(),
+  AWS_ENDPOINT_URL: z.string(),
+  AWS_ACCESS_KEY_ID: z.string(),
+  AWS_SECRET_ACCESS_KEY: z.string(),
+  AWS_REGION: z.string(),
+  LUCID_QUEUE_URL: z.string(),
+  LUCID_DLQ_URL: z.string(),
+  LUCID_BUCKET: z.string(),
+  LUCID_SECRET: z.string(),
+});
+export type RuntimeFile = z.infer<typeof RuntimeFile>;
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  dataDir: string;
+  publicUrl: string;
+  secret: string;
+  databaseUrl: string;
+  aws: { region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string };
+  queueUrl: string;
+  dlqUrl?: string;
+  bucket: string;
+  starterCredits: number;
+  model: { id: string; dir: string };
+  executionProvider: "cpu" | "cuda";
+  creditPacks: CreditPack[];
+  stripe: { secretKey: string; webhookSecret: string; apiBase?: string } | null;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function runtimeFilePath(dataDir: string): string {
+  return join(dataDir, "runtime.json");
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.LUCID_DATA_DIR);
+  const runtime = readRuntimeFile(dataDir);
+  const pick = <K extends keyof RuntimeFile>(key: K, value: string | undefined) => value ?? runtime?.[key];
+
+  const problems: string[] = [];
+  const need = (name: string, value: string | undefined) => {
+    if (!value) problems.push(`${name} is not set (and no running local platform was found in ${dataDir}; start one with \`npm start\`)`);
+    return value ?? "";
+  };
+  const databaseUrl = need("DATABASE_URL", pick("DATABASE_URL", e.DATABASE_URL));
+  const queueUrl = need("LUCID_QUEUE_URL", pick("LUCID_QUEUE_URL", e.LUCID_QUEUE_URL));
+  const bucket = need("LUCID_BUCKET", pick("LUCID_BUCKET", e.LUCID_BUCKET));
+  const secret = need("LUCID_SECRET", pick("LUCID_SECRET", e.LUCID_SECRET));
+
+  let creditPacks = DEFAULT_CREDIT_PACKS;
+  if (e.LUCID_CREDIT_PACKS) {
+    try {
+      const packs = CreditPacks.safeParse(JSON.parse(e.LUCID_CREDIT_PACKS));
+      if (packs.success) creditPacks = packs.data;
+      else problems.push(`LUCID_CREDIT_PACKS ${packs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    } catch {
+      problems.push("LUCID_CREDIT_PACKS must be a JSON array of packs");
+    }
+  }
+  const stripeSet = [e.STRIPE_SECRET_KEY, e.STRIPE_WEBHOOK_SECRET].filter(Boolean).length;
+  if (stripeSet === 1) problems.push("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together");
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    dataDir,
+    publicUrl: (e.LUCID_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    secret,
+    databaseUrl,
+    aws: {
+      region: pick("AWS_REGION", env.AWS_REGION) ?? e.AWS_REGION,
+      endpoint: pick("AWS_ENDPOINT_URL", e.AWS_ENDPOINT_URL),
+      accessKeyId: pick("AWS_ACCESS_KEY_ID", e.AWS_ACCESS_KEY_ID),
+      secretAccessKey: pick("AWS_SECRET_ACCESS_KEY", e.AWS_SECRET_ACCESS_KEY),
+    },
+    queueUrl,
+    dlqUrl: pick("LUCID_DLQ_URL", e.LUCID_DLQ_URL),
+    bucket,
+    starterCredits: e.LUCID_STARTER_CREDITS,
+    model: { id: e.LUCID_MODEL_ID, dir: resolve(e.LUCID_MODEL_DIR ?? join(dataDir, "models", e.LUCID_MODEL_ID)) },
+    executionProvider: e.LUCID_EXECUTION_PROVIDER,
+    creditPacks,
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE }
+        : null,
+  };
+}
+
+function readRuntimeFile(dataDir: string): RuntimeFile | null {
+  const path = runtimeFilePath(dataDir);
+  if (!existsSync(path)) return null;
+  try {
+    const parsed = RuntimeFile.safeParse(JSON.parse(readFileSync(path, "utf8")));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+let cached: Config | undefined;
+/** The process-wide config, validated once on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+/** Image sides must be multiples of 8: the VAE downsamples by 8. */
+const imageSide = z
+  .number({ error: "must be a number" })
+  .int("must be an integer")
+  .min(64, "must be at least 64")
+  .max(1024, "must be at most 1024")
+  .refine((v) => v % 8 === 0, "must be a multiple of 8");
+
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** Body of POST /api/v1/generations (and the studio's form). */
+export const GenerationRequest = z
+  .object({
+    prompt: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(2000, "must be at most 2000 characters"),
+    negative_prompt: z.string().max(2000, "must be at most 2000 characters").default(""),
+    width: imageSide.default(512),
+    height: imageSide.default(512),
+    steps: z.number().int("must be an integer").min(1, "must be at least 1").max(50, "must be at most 50").default(20),
+    guidance: z.number().min(0, "must be at least 0").max(20, "must be at most 20").default(7.5),
+    seed: z.number().int("must be an integer").min(0, "must be at least 0").max(MAX_SEED, `must be at most ${MAX_SEED}`).optional(),
+    n: z.number().int("must be an integer").min(1, "must be at least 1").max(4, "must be at most 4").default(1),
+    model: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+export type GenerationRequestInput = z.input<typeof GenerationRequest>;
+export type GenerationRequest = z.output<typeof GenerationRequest>;
+
+/** A request after the server fixed its seed and model: what the job stores and the worker runs. */
+export const ResolvedGenerationRequest = GenerationRequest.extend({
+  seed: z.number().int().min(0).max(MAX_SEED),
+  model: z.string().min(1),
+});
+export type ResolvedGenerationRequest = z.output<typeof ResolvedGenerationRequest>;
+
+/**
+ * Credits a request costs: one credit per image for up to 512×512 pixels and
+ * 25 steps, scaled by pixel count and steps, rounded up.
+ */
+export function creditCost(req: Pick<GenerationRequest, "width" | "height" | "steps" | "n">): number {
+  const perImage = Math.max(1, Math.ceil(((req.width * req.height) / (512 * 512)) * (req.steps / 25)));
+  return perImage * req.n;
+}
+
+export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const GenerationImage = z.object({
+  id: z.string(),
+  url: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  seed: z.number().int(),
+  content_type: z.string(),
+});
+
+/** The job object the API returns for every generation. */
+export const Generation = z.object({
+  id: z.string(),
+  object: z.literal("generation"),
+  status: JobStatus,
+  request: ResolvedGenerationRequest,
+  progress: z.object({ step: z.number().int(), total: z.number().int() }),
+  images: z.array(GenerationImage),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  credits_reserved: z.number().int(),
+  credits_charged: z.number().int(),
+  credits_released: z.number().int(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+export type Generation = z.infer<typeof Generation>;

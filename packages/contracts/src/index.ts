@@ -1,0 +1,5 @@
+export * from "./generation.ts";
+export * from "./job-message.ts";
+export * from "./problem.ts";
+export * from "./billing.ts";
+export * from "./auth.ts";

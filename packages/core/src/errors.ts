@@ -1,0 +1,39 @@
+import type { FieldError } from "@lucid/contracts";
+
+/** Stable, machine-readable error codes. Each maps to one HTTP status, in one place. */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  invalid_json: 400,
+  unknown_model: 400,
+  invalid_signature: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  invalid_api_key: 401,
+  insufficient_credits: 402,
+  forbidden: 403,
+  not_found: 404,
+  email_taken: 409,
+  payment_incomplete: 409,
+  unknown_pack: 400,
+  billing_not_configured: 503,
+  service_unavailable: 503,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The one error type of the domain. Route handlers turn it into problem JSON. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const notFound = (what: string) => new AppError("not_found", `${what} was not found`);

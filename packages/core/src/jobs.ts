@@ -1,0 +1,263 @@
+import { randomInt, randomUUID } from "node:crypto";
+import {
+  GenerationRequest,
+  MAX_SEED,
+  creditCost,
+  describeFieldErrors,
+  fieldErrors,
+  type Generation,
+  type JobMessageV1,
+  type ResolvedGenerationRequest,
+} from "@lucid/contracts";
+import type { Image, Job } from "@lucid/db";
+import { AppError, notFound } from "./errors.ts";
+import { appendLedgerEntry } from "./credits.ts";
+import type { Platform } from "./platform.ts";
+
+export interface Submitter {
+  workspaceId: string;
+  userId?: string;
+  apiKeyId?: string;
+  source: "web" | "api";
+}
+
+/**
+ * Accepts a generation: validates it, reserves its credits and records the job
+ * in one transaction, then hands it to the queue. If the queue refuses, the job
+ * fails at once and the credits come back.
+ */
+export async function submitGeneration(p: Platform, who: Submitter, input: unknown): Promise<Job> {
+  const parsed = GenerationRequest.safeParse(input);
+  if (!parsed.success) {
+    const fields = fieldErrors(parsed.error);
+    throw new AppError("validation_failed", describeFieldErrors(fields), fields);
+  }
+  const model = parsed.data.model ?? p.config.model.id;
+  if (model !== p.config.model.id) {
+    throw new AppError("unknown_model", `model "${model}" is not served here; available: ${p.config.model.id}`, [
+      { field: "model", message: `must be one of: ${p.config.model.id}` },
+    ]);
+  }
+  const request: ResolvedGenerationRequest = { ...parsed.data, model, seed: parsed.data.seed ?? randomInt(0, MAX_SEED) };
+  const cost = creditCost(request);
+  const jobId = randomUUID();
+
+  const job = await p.db.$transaction(async (tx) => {
+    await appendLedgerEntry(tx, {
+      workspaceId: who.workspaceId,
+      kind: "reserve",
+      amount: -cost,
+      externalRef: `job:${jobId}:reserve`,
+      jobId,
+      reason: `Reserved for generation ${jobId}`,
+    });
+    return tx.job.create({
+      data: {
+        id: jobId,
+        workspaceId: who.workspaceId,
+        createdById: who.userId,
+        apiKeyId: who.apiKeyId,
+        source: who.source,
+        request,
+        model,
+        creditsReserved: cost,
+        progressTotal: request.steps,
+      },
+    });
+  });
+
+  const message: JobMessageV1 = { version: 1, jobId, workspaceId: who.workspaceId, request, enqueuedAt: new Date().toISOString() };
+  try {
+    await p.queue.send(message);
+  } catch (err) {
+    await failJob(p, jobId, { code: "queue_unavailable", message: "The job queue could not accept the job; you were not charged." });
+    throw new AppError("service_unavailable", `The job queue is unavailable (${(err as Error).message}). You were not charged.`);
+  }
+  return job;
+}
+
+export type ClaimOutcome =
+  | { claimed: true; job: Job }
+  | { claimed: false; reason: "not_found" | "finished" | "leased"; job: Job | null };
+
+/**
+ * Takes the job for one worker with a conditional update: a queued job, or a
+ * running one whose lease has expired (its worker died). A duplicate delivery
+ * of a finished or actively running job is refused, so nothing runs twice.
+ */
+export async function claimJob(p: Platform, jobId: string, workerId: string, leaseMs: number): Promise<ClaimOutcome> {
+  const now = new Date();
+  const taken = await p.db.job.updateMany({
+    where: {
+      id: jobId,
+      OR: [{ status: "queued" }, { status: "running", leaseExpiresAt: { lt: now } }],
+    },
+    data: {
+      status: "running",
+      leaseOwner: workerId,
+      leaseExpiresAt: new Date(now.getTime() + leaseMs),
+      startedAt: now,
+      attempts: { increment: 1 },
+      progressStep: 0,
+    },
+  });
+  const job = await p.db.job.findUnique({ where: { id: jobId } });
+  if (taken.count === 1 && job) return { claimed: true, job };
+  if (!job) return { claimed: false, reason: "not_found", job: null };
+  return { claimed: false, reason: job.status === "running" ? "leased" : "finished", job };
+}
+
+/** Records step progress and extends the lease; false when the worker no longer holds the job. */
+export async function recordProgress(p: Platform, jobId: string, workerId: string, step: number, total: number, leaseMs: number): Promise<boolean> {
+  const r = await p.db.job.updateMany({
+    where: { id: jobId, status: "running", leaseOwner: workerId },
+    data: { progressStep: step, progressTotal: total, leaseExpiresAt: new Date(Date.now() + leaseMs) },
+  });
+  return r.count === 1;
+}
+
+export interface StoredImage {
+  storageKey: string;
+  width: number;
+  height: number;
+  seed: number;
+  contentType: string;
+}
+
+/** Marks the job succeeded with its stored images and captures the reserved credits, once. */
+export async function completeJob(p: Platform, jobId: string, workerId: string, images: StoredImage[]): Promise<boolean> {
+  return p.db.$transaction(async (tx) => {
+    const job = await tx.job.findUnique({ where: { id: jobId } });
+    if (!job) return false;
+    const done = await tx.job.updateMany({
+      where: { id: jobId, status: "running", leaseOwner: workerId },
+      data: {
+        status: "succeeded",
+        creditsCharged: job.creditsReserved,
+        progressStep: job.progressTotal,
+        finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    if (done.count === 0) return false;
+    await tx.image.createMany({
+      data: images.map((img, index) => ({
+        workspaceId: job.workspaceId,
+        jobId,
+        index,
+        storageKey: img.storageKey,
+        width: img.width,
+        height: img.height,
+        seed: BigInt(img.seed),
+        contentType: img.contentType,
+      })),
+    });
+    // The reserve already moved the balance; the capture records that it is spent.
+    await appendLedgerEntry(tx, {
+      workspaceId: job.workspaceId,
+      kind: "capture",
+      amount: 0,
+      externalRef: `job:${jobId}:capture`,
+      jobId,
+      reason: `Charged ${job.creditsReserved} credits for generation ${jobId}`,
+    });
+    return true;
+  });
+}
+
+/**
+ * Ends a job as failed (or canceled) and gives its reserved credits back, once.
+ * With `workerId`, only if that worker still holds it.
+ */
+export async function failJob(
+  p: Platform,
+  jobId: string,
+  error: { code: string; message: string },
+  opts: { workerId?: string; status?: "failed" | "canceled" } = {},
+): Promise<boolean> {
+  return p.db.$transaction(async (tx) => {
+    const job = await tx.job.findUnique({ where: { id: jobId } });
+    if (!job) return false;
+    const ended = await tx.job.updateMany({
+      where: {
+        id: jobId,
+        status: { in: opts.workerId ? ["running"] : ["queued", "running"] },
+        ...(opts.workerId ? { leaseOwner: opts.workerId } : {}),
+      },
+      data: {
+        status: opts.status ?? "failed",
+        errorCode: error.code,
+        errorMessage: error.message,
+        creditsReleased: job.creditsReserved,
+        finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    if (ended.count === 0) return false;
+    await appendLedgerEntry(tx, {
+      workspaceId: job.workspaceId,
+      kind: "release",
+      amount: job.creditsReserved,
+      externalRef: `job:${jobId}:release`,
+      jobId,
+      reason: `Released ${job.creditsReserved} credits: generation ${opts.status ?? "failed"} (${error.code})`,
+    });
+    return true;
+  });
+}
+
+/** Puts a job the worker could not finish back to queued so the redelivered message can run it. */
+export async function releaseJobLease(p: Platform, jobId: string, workerId: string): Promise<void> {
+  await p.db.job.updateMany({
+    where: { id: jobId, status: "running", leaseOwner: workerId },
+    data: { status: "queued", leaseOwner: null, leaseExpiresAt: null, progressStep: 0 },
+  });
+}
+
+export async function getJob(p: Platform, workspaceId: string, jobId: string): Promise<Job & { images: Image[] }> {
+  if (!isUuid(jobId)) throw notFound("generation");
+  const job = await p.db.job.findFirst({ where: { id: jobId, workspaceId }, include: { images: { orderBy: { index: "asc" } } } });
+  if (!job) throw notFound("generation");
+  return job;
+}
+
+export async function listJobs(p: Platform, workspaceId: string, limit = 20): Promise<Array<Job & { images: Image[] }>> {
+  return p.db.job.findMany({
+    where: { workspaceId },
+    orderBy: { createdAt: "desc" },
+    take: limit,
+    include: { images: { orderBy: { index: "asc" } } },
+  });
+}
+
+/** The API's job object. `imageUrl` decides how each image is reached (signed URL, app route). */
+export async function toGeneration(job: Job & { images: Image[] }, imageUrl: (img: Image) => Promise<string> | string): Promise<Generation> {
+  return {
+    id: job.id,
+    object: "generation",
+    status: job.status,
+    request: job.request as ResolvedGenerationRequest,
+    progress: { step: job.progressStep, total: job.progressTotal },
+    images: await Promise.all(
+      job.images.map(async (img) => ({
+        id: img.id,
+        url: await imageUrl(img),
+        width: img.width,
+        height: img.height,
+        seed: Number(img.seed),
+        content_type: img.contentType,
+      })),
+    ),
+    error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? "" } : null,
+    credits_reserved: job.creditsReserved,
+    credits_charged: job.creditsCharged,
+    credits_released: job.creditsReleased,
+    created_at: job.createdAt.toISOString(),
+    started_at: job.startedAt?.toISOString() ?? null,
+    finished_at: job.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

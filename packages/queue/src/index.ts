@@ -1,0 +1,114 @@
+import {
+  SQSClient,
+  SendMessageCommand,
+  GetQueueAttributesCommand,
+  ChangeMessageVisibilityCommand,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import { Consumer } from "sqs-consumer";
+import type { JobMessage } from "@lucid/contracts";
+
+export interface AwsConnection {
+  region: string;
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export function createSqsClient(aws: AwsConnection): SQSClient {
+  return new SQSClient({
+    region: aws.region,
+    endpoint: aws.endpoint,
+    credentials: aws.accessKeyId && aws.secretAccessKey ? { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } : undefined,
+  });
+}
+
+/** Where jobs go after they are accepted. One interface; SQS is the adapter. */
+export interface JobQueue {
+  send(message: JobMessage): Promise<void>;
+  /** Moves a raw message body to the dead-letter queue (malformed or poison messages). */
+  sendToDeadLetter(body: string, reason: string): Promise<void>;
+  health(): Promise<void>;
+}
+
+export class SqsJobQueue implements JobQueue {
+  constructor(
+    readonly client: SQSClient,
+    readonly queueUrl: string,
+    readonly dlqUrl?: string,
+  ) {}
+
+  async send(message: JobMessage): Promise<void> {
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
+  }
+
+  async sendToDeadLetter(body: string, reason: string): Promise<void> {
+    if (!this.dlqUrl) throw new Error("no dead-letter queue configured (LUCID_DLQ_URL)");
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.dlqUrl,
+        MessageBody: body,
+        MessageAttributes: { reason: { DataType: "String", StringValue: reason.slice(0, 1000) } },
+      }),
+    );
+  }
+
+  async health(): Promise<void> {
+    await this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }));
+  }
+
+  async approximateDepth(): Promise<{ visible: number; inFlight: number }> {
+    const out = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return {
+      visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+
+  /** Makes a received message visible again at once (e.g. on shutdown). */
+  async releaseMessage(receiptHandle: string): Promise<void> {
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }));
+  }
+}
+
+export interface JobConsumerOptions {
+  client: SQSClient;
+  queueUrl: string;
+  /** Resolves when the message is done with (it is then deleted); throws to leave it for redelivery. */
+  handleMessage: (message: Message) => Promise<void>;
+  onError?: (err: Error) => void;
+  visibilityTimeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  waitTimeSeconds?: number;
+}
+
+/**
+ * Long-polls the jobs queue one message at a time (one GPU, one job), extending
+ * the message's visibility while it runs so long jobs are not redelivered mid-run.
+ */
+export function createJobConsumer(opts: JobConsumerOptions): Consumer {
+  const consumer = Consumer.create({
+    sqs: opts.client,
+    queueUrl: opts.queueUrl,
+    batchSize: 1,
+    waitTimeSeconds: opts.waitTimeSeconds ?? 20,
+    visibilityTimeout: opts.visibilityTimeoutSeconds ?? 60,
+    heartbeatInterval: opts.heartbeatSeconds ?? 20,
+    handleMessageTimeout: undefined,
+    shouldDeleteMessages: true,
+    handleMessage: async (message) => {
+      await opts.handleMessage(message);
+      return message;
+    },
+  });
+  consumer.on("error", (err) => opts.onError?.(err));
+  consumer.on("processing_error", (err) => opts.onError?.(err));
+  return consumer;
+}
+
+export type { Message };
