@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runtimeFilePath, type RuntimeFile } from "@lucid/config";
-import { migrateDatabase } from "@lucid/db";
+import { migrateDatabase } from "@lucid/db/migrate";
 import { ensureFixtureModel } from "@lucid/diffusion";
 import { startAws, startPostgres } from "@lucid/local-stack";
 

@@ -87,13 +87,14 @@ export function runtimeFilePath(dataDir: string): string {
   return join(dataDir, "runtime.json");
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`));
   }
   const e = parsed.data;
-  const dataDir = resolve(e.LUCID_DATA_DIR);
+  // turbopackIgnore: these are runtime paths, not files for the bundler to trace.
+  const dataDir = resolve(/*turbopackIgnore: true*/ e.LUCID_DATA_DIR);
   const runtime = readRuntimeFile(dataDir);
   const pick = <K extends keyof RuntimeFile>(key: K, value: string | undefined) => value ?? runtime?.[key];
 
@@ -138,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dlqUrl: pick("LUCID_DLQ_URL", e.LUCID_DLQ_URL),
     bucket,
     starterCredits: e.LUCID_STARTER_CREDITS,
-    model: { id: e.LUCID_MODEL_ID, dir: resolve(e.LUCID_MODEL_DIR ?? join(dataDir, "models", e.LUCID_MODEL_ID)) },
+    model: { id: e.LUCID_MODEL_ID, dir: resolve(/*turbopackIgnore: true*/ e.LUCID_MODEL_DIR ?? join(dataDir, "models", e.LUCID_MODEL_ID)) },
     executionProvider: e.LUCID_EXECUTION_PROVIDER,
     creditPacks,
     stripe:

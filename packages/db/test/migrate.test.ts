@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDb, isCheckViolation, CREDIT_BALANCE_CHECK, migrateDatabase, MIGRATIONS_DIR } from "../src/index.ts";
+import { createDb, isCheckViolation, CREDIT_BALANCE_CHECK } from "../src/index.ts";
+import { migrateDatabase, MIGRATIONS_DIR } from "../src/migrations/migrate.ts";
 import { query, startTestCluster } from "./helpers.ts";
 
 const migrationNames = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "@lucid/config";
 import { closePlatform, createPlatform, type Platform } from "@lucid/core";
-import { migrateDatabase } from "@lucid/db";
+import { migrateDatabase } from "@lucid/db/migrate";
 import { startAws, startPostgres } from "@lucid/local-stack";
 
 export interface TestPlatform {
