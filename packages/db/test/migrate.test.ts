@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDb, isCheckViolation, CREDIT_BALANCE_CHECK } from "../src/index.ts";
-import { migrateDatabase, MIGRATIONS_DIR } from "../src/migrations/migrate.ts";
+import { migrateDatabase, MIGRATIONS_DIR } from "../src/migrate.ts";
 import { query, startTestCluster } from "./helpers.ts";
 
 const migrationNames = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })

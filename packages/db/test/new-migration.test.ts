@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMigration } from "../src/migrations/new.ts";
 import { MIGRATIONS_DIR, SCHEMA_PATH } from "../src/migrations/migrate.ts";
-import { CREDIT_BALANCE_CHECK, migrateDatabase } from "../src/index.ts";
+import { CREDIT_BALANCE_CHECK } from "../src/index.ts";
+import { migrateDatabase } from "../src/migrate.ts";
 import { query, startTestCluster } from "./helpers.ts";
 
 let cluster: Awaited<ReturnType<typeof startTestCluster>>;
