@@ -1,0 +1,272 @@
+// The text-to-image loop, after diffusers' StableDiffusionPipeline.__call__.
+// Runs inside the engine's worker: every session.run blocks this thread.
+import ort from "onnxruntime-node";
+import sharp from "sharp";
+import { createScheduler } from "../schedulers/index.ts";
+import type { SchedulerName } from "../schedulers/types.ts";
+import { abortError, ModelError, PipelineInputError } from "./errors.ts";
+import { fromHalfArray, toHalfArray, toHalfBits } from "./half.ts";
+import { GaussianNoise } from "./random.ts";
+import type { LoadedModel, TensorMetadata } from "./sessions.ts";
+import type { GenerateRequest } from "./types.ts";
+
+export interface TextToImageHooks {
+  onProgress(step: number, total: number): void;
+  /** Polled between steps; true rejects the run with an AbortError. */
+  isAborted(): boolean;
+  /** Unconditional and conditional guidance halves in one UNet call (when the batch axis allows). */
+  batchGuidance: boolean;
+}
+
+export interface RawImage {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+}
+
+const SCHEDULER_NAMES: readonly SchedulerName[] = ["euler", "euler_ancestral", "ddim", "lcm", "dpmpp_2m", "dpmpp_2m_karras", "pndm"];
+const MAX_IMAGES = 16;
+
+export async function textToImage(model: LoadedModel, request: GenerateRequest, hooks: TextToImageHooks): Promise<{ images: RawImage[]; promptTruncated: boolean }> {
+  const { layout, io, info } = model;
+  const n = request.n ?? 1;
+  validate(request, n, layout.vaeScaleFactor);
+  const checkAbort = () => {
+    if (hooks.isAborted()) throw abortError();
+  };
+  checkAbort();
+
+  // 1. Prompt embeddings. diffusers: guidance_scale > 1 enables classifier-free guidance.
+  const guided = request.guidance > 1;
+  const cond = model.tokenizer.encodeForModelWithInfo(request.prompt);
+  const rows = guided ? [model.tokenizer.encodeForModel(request.negativePrompt ?? ""), cond.ids] : [cond.ids];
+  const embeddings = await encodeText(model, rows);
+  const uncondEmbedding = guided ? embeddings[0]! : null;
+  const condEmbedding = embeddings[embeddings.length - 1]!;
+  const contextDims = [1, ...embeddings.dims];
+
+  // 2. Initial latents: one seeded generator per image, later also its step noise.
+  const channels = info.latentChannels;
+  const latentHeight = request.height / layout.vaeScaleFactor;
+  const latentWidth = request.width / layout.vaeScaleFactor;
+  const perImage = channels * latentHeight * latentWidth;
+  const generators = Array.from({ length: n }, (_, i) => new GaussianNoise(request.seed + i));
+  let latents: Float64Array = new Float64Array(n * perImage);
+  generators.forEach((g, i) => g.fill(latents.subarray(i * perImage, (i + 1) * perImage)));
+
+  // 3. Scheduler from the model's own config.
+  const scheduler = createScheduler(request.scheduler ?? layout.defaultScheduler, layout.schedulerConfig);
+  scheduler.setTimesteps(request.steps);
+  for (let i = 0; i < latents.length; i++) latents[i]! *= scheduler.initNoiseSigma;
+
+  // 4. Denoising loop.
+  const timesteps = scheduler.timesteps;
+  const sampleDims = [channels, latentHeight, latentWidth];
+  for (const [index, t] of timesteps.entries()) {
+    checkAbort();
+    const modelInput = scheduler.scaleModelInput(latents, t);
+    const items: UnetItem[] = [];
+    for (let i = 0; i < n; i++) {
+      const sample = modelInput.subarray(i * perImage, (i + 1) * perImage);
+      if (uncondEmbedding) items.push({ sample, context: uncondEmbedding });
+      items.push({ sample, context: condEmbedding });
+    }
+    // diffusers' order: all unconditional rows, then all conditional rows.
+    const ordered = uncondEmbedding ? [...items.filter((_, k) => k % 2 === 0), ...items.filter((_, k) => k % 2 === 1)] : items;
+    const groups = uncondEmbedding && !hooks.batchGuidance ? [ordered.slice(0, n), ordered.slice(n)] : [ordered];
+    const outputs: Float64Array[] = [];
+    for (const group of groups) outputs.push(...(await runUnet(model, group, t, sampleDims, contextDims)));
+
+    const noisePred = new Float64Array(n * perImage);
+    for (let i = 0; i < n; i++) {
+      const target = noisePred.subarray(i * perImage, (i + 1) * perImage);
+      if (uncondEmbedding) {
+        const u = outputs[i]!;
+        const c = outputs[n + i]!;
+        const g = request.guidance;
+        for (let k = 0; k < perImage; k++) target[k] = u[k]! + g * (c[k]! - u[k]!);
+      } else {
+        target.set(outputs[i]!);
+      }
+    }
+    let noise: Float64Array | undefined;
+    if (scheduler.stochastic) {
+      noise = new Float64Array(n * perImage);
+      generators.forEach((g, i) => g.fill(noise!.subarray(i * perImage, (i + 1) * perImage)));
+    }
+    const result = scheduler.step(noisePred, t, latents, noise ? { noise } : undefined);
+    // LCM's output is the last step's denoised sample (diffusers' LatentConsistencyModelPipeline).
+    latents = index === timesteps.length - 1 && result.denoised ? result.denoised : result.prevSample;
+    hooks.onProgress(index + 1, timesteps.length);
+  }
+
+  // 5. Decode each image (one at a time: a 512² VAE pass is the memory peak).
+  const images: RawImage[] = [];
+  for (let i = 0; i < n; i++) {
+    checkAbort();
+    const scaled = new Float64Array(perImage);
+    const source = latents.subarray(i * perImage, (i + 1) * perImage);
+    for (let k = 0; k < perImage; k++) scaled[k] = source[k]! / layout.vaeScalingFactor;
+    const decoded = await runSingle(model.vaeDecoder, io.latentInput, io.imageOutput, floatTensor(io.latentInput.type, scaled, [1, ...sampleDims]));
+    const [, imageChannels, height, width] = decoded.dims;
+    if (imageChannels !== 3 || height !== request.height || width !== request.width) {
+      throw new ModelError(`vae_decoder returned [${decoded.dims.join(", ")}] for a ${request.width}×${request.height} request`);
+    }
+    const png = await encodePng(readFloats(decoded), width, height);
+    images.push({ png, width, height, seed: request.seed + i });
+  }
+  return { images, promptTruncated: cond.truncated };
+}
+
+function validate(request: GenerateRequest, n: number, scale: number): void {
+  const fail = (message: string) => {
+    throw new PipelineInputError(message);
+  };
+  if (typeof request.prompt !== "string") fail("prompt must be a string");
+  if (request.negativePrompt !== undefined && typeof request.negativePrompt !== "string") fail("negativePrompt must be a string");
+  for (const side of ["width", "height"] as const) {
+    const v = request[side];
+    if (!Number.isInteger(v) || v < scale || v % scale !== 0) fail(`${side} must be a positive multiple of ${scale} (got ${v})`);
+  }
+  if (!Number.isInteger(request.steps) || request.steps < 1 || request.steps > 1000) fail(`steps must be an integer from 1 to 1000 (got ${request.steps})`);
+  if (!Number.isFinite(request.guidance) || request.guidance < 0) fail(`guidance must be a number ≥ 0 (got ${request.guidance})`);
+  if (!Number.isSafeInteger(request.seed) || request.seed < 0) fail(`seed must be a non-negative integer (got ${request.seed})`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES) fail(`n must be an integer from 1 to ${MAX_IMAGES} (got ${n})`);
+  if (request.scheduler !== undefined && !SCHEDULER_NAMES.includes(request.scheduler)) {
+    fail(`unknown scheduler ${String(request.scheduler)} (known: ${SCHEDULER_NAMES.join(", ")})`);
+  }
+}
+
+/** Per-row text embeddings (flat [sequence, hidden] each) plus the row shape. */
+async function encodeText(model: LoadedModel, rows: number[][]): Promise<Float64Array[] & { dims: number[] }> {
+  const { inputIds, textOutput } = model.io;
+  const length = rows[0]!.length;
+  const outputs = await runRows(batchLimit(inputIds), rows, async (batch) => {
+    const flat = batch.flat();
+    const dims = [batch.length, length];
+    const ids = inputIds.type === "int64" ? new ort.Tensor("int64", BigInt64Array.from(flat, BigInt), dims) : new ort.Tensor("int32", Int32Array.from(flat), dims);
+    const result = await model.textEncoder.run({ [inputIds.name]: ids });
+    const hidden = result[textOutput.name]!;
+    return splitBatch(readFloats(hidden), batch.length);
+  });
+  const dims = textDims(model, outputs[0]!, length);
+  return Object.assign(outputs, { dims });
+}
+
+function textDims(model: LoadedModel, row: Float64Array, length: number): number[] {
+  const hidden = row.length / length;
+  if (!Number.isInteger(hidden)) throw new ModelError(`text_encoder output of ${row.length} values does not split into ${length} tokens`);
+  const expected = model.io.context.shape[2];
+  if (typeof expected === "number" && expected !== hidden) {
+    throw new ModelError(`text_encoder hidden size ${hidden} does not match the UNet's encoder_hidden_states width ${expected}`);
+  }
+  return [length, hidden];
+}
+
+interface UnetItem {
+  sample: Float64Array;
+  context: Float64Array;
+}
+
+async function runUnet(model: LoadedModel, items: UnetItem[], t: number, sampleDims: number[], contextDims: number[]): Promise<Float64Array[]> {
+  const { sample, timestep, context, noiseOutput } = model.io;
+  return runRows(batchLimit(sample), items, async (batch) => {
+    const b = batch.length;
+    const feeds = {
+      [sample.name]: floatTensor(sample.type, concat(batch.map((x) => x.sample)), [b, ...sampleDims]),
+      [timestep.name]: timestepTensor(timestep, t),
+      [context.name]: floatTensor(context.type, concat(batch.map((x) => x.context)), [b, ...contextDims.slice(1)]),
+    };
+    const result = await model.unet.run(feeds);
+    return splitBatch(readFloats(result[noiseOutput.name]!), b);
+  });
+}
+
+async function runSingle(session: ort.InferenceSession, input: TensorMetadata, output: TensorMetadata, tensor: ort.Tensor): Promise<ort.Tensor> {
+  const limit = batchLimit(input);
+  if (Number.isFinite(limit) && limit !== 1) throw new ModelError(`${input.name} has a fixed batch of ${limit}; only 1 or dynamic is supported`);
+  const result = await session.run({ [input.name]: tensor });
+  return result[output.name]!;
+}
+
+/** A fixed batch axis (a number in the declared shape) caps each call; a named axis is dynamic. */
+function batchLimit(meta: TensorMetadata): number {
+  const first = meta.shape[0];
+  return typeof first === "number" && first > 0 ? first : Infinity;
+}
+
+/**
+ * Runs `items` in calls of at most `limit` rows. A fixed batch larger than what is
+ * left is padded with copies of the last row, whose outputs are dropped.
+ */
+async function runRows<T>(limit: number, items: T[], run: (batch: T[]) => Promise<Float64Array[]>): Promise<Float64Array[]> {
+  const out: Float64Array[] = [];
+  for (let start = 0; start < items.length; start += Math.min(limit, items.length)) {
+    const batch = items.slice(start, start + limit);
+    const real = batch.length;
+    if (Number.isFinite(limit)) while (batch.length < limit) batch.push(batch[batch.length - 1]!);
+    out.push(...(await run(batch)).slice(0, real));
+  }
+  return out;
+}
+
+function timestepTensor(meta: TensorMetadata, t: number): ort.Tensor {
+  // diffusers' ONNX pipeline feeds np.array([t], dtype) whatever the batch; a scalar input gets [].
+  const dims = meta.shape.length === 0 ? [] : [1];
+  switch (meta.type) {
+    case "int64":
+      return new ort.Tensor("int64", BigInt64Array.of(BigInt(Math.round(t))), dims);
+    case "int32":
+      return new ort.Tensor("int32", Int32Array.of(Math.round(t)), dims);
+    case "float32":
+      return new ort.Tensor("float32", Float32Array.of(t), dims);
+    case "float16":
+      return new ort.Tensor("float16", Uint16Array.of(toHalfBits(t)), dims);
+    case "float64":
+      return new ort.Tensor("float64", Float64Array.of(t), dims);
+    default:
+      throw new ModelError(`unet timestep has unsupported element type ${meta.type}`);
+  }
+}
+
+function floatTensor(type: string, data: Float64Array, dims: number[]): ort.Tensor {
+  if (type === "float16") return new ort.Tensor("float16", toHalfArray(data), dims);
+  return new ort.Tensor("float32", Float32Array.from(data), dims);
+}
+
+function readFloats(tensor: ort.Tensor): Float64Array {
+  if (tensor.type === "float16") return fromHalfArray(tensor.data as Uint16Array);
+  if (tensor.type === "float32") return Float64Array.from(tensor.data as Float32Array);
+  throw new ModelError(`model output has element type ${tensor.type}; expected float32 or float16`);
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function splitBatch(data: Float64Array, batch: number): Float64Array[] {
+  const size = data.length / batch;
+  return Array.from({ length: batch }, (_, i) => data.subarray(i * size, (i + 1) * size));
+}
+
+/** NCHW floats in [-1, 1] → 8-bit RGB PNG, as diffusers' (x / 2 + 0.5).clamp(0, 1) * 255, rounded. */
+async function encodePng(chw: Float64Array, width: number, height: number): Promise<Uint8Array> {
+  const plane = width * height;
+  const rgb = new Uint8Array(plane * 3);
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0; p < plane; p++) {
+      const v = chw[c * plane + p]! / 2 + 0.5;
+      rgb[p * 3 + c] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+    }
+  }
+  // Raw input must be Uint8: sharp turns Float32 raw pixels into black.
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
