@@ -26,6 +26,8 @@ export interface StepOptions {
 export interface StepResult {
   prevSample: Float64Array;
   predOriginalSample?: Float64Array;
+  /** LCM: the consistency model's denoised sample (the pipeline's output after the last step). */
+  denoised?: Float64Array;
 }
 
 export interface Scheduler {
@@ -39,4 +41,11 @@ export interface Scheduler {
   step(modelOutput: Tensor, t: number, sample: Tensor, options?: StepOptions): StepResult;
   /** Adds noise at timestep t (img2img), as diffusers' add_noise. */
   addNoise(original: Tensor, noise: Tensor, t: number): Float64Array;
+  /** diffusers' scheduler.order (timesteps per model evaluation); 1 for every scheduler here. */
+  readonly order: number;
+  /**
+   * Index into `timesteps` of the first step that will run (img2img starts part-way),
+   * as diffusers' set_begin_index. `setTimesteps` clears it.
+   */
+  setBeginIndex(beginIndex: number): void;
 }
