@@ -18,4 +18,14 @@ export { GaussianNoise, Mulberry32 } from "./pipeline/random.ts";
 export { ensureFixtureModel, fixtureFiles, SD15_SCHEDULER_CONFIG, type FixtureOptions, type FixtureSize } from "./fixture/index.ts";
 
 export { loadClipTokenizer, type ClipTokenizer, type ClipEncoding } from "./tokenizer/index.ts";
-export type { Scheduler, SchedulerConfig, SchedulerName, StepOptions, StepResult, Tensor } from "./schedulers/types.ts";
+export {
+  createScheduler,
+  isSchedulerName,
+  SCHEDULER_NAMES,
+  type Scheduler,
+  type SchedulerConfig,
+  type SchedulerName,
+  type StepOptions,
+  type StepResult,
+  type Tensor,
+} from "./schedulers/index.ts";

@@ -2,8 +2,7 @@
 // Runs inside the engine's worker: every session.run blocks this thread.
 import ort from "onnxruntime-node";
 import sharp from "sharp";
-import { createScheduler } from "../schedulers/index.ts";
-import type { SchedulerName } from "../schedulers/types.ts";
+import { createScheduler, isSchedulerName } from "../schedulers/index.ts";
 import { abortError, ModelError, PipelineInputError } from "./errors.ts";
 import { fromHalfArray, toHalfArray, toHalfBits } from "./half.ts";
 import { GaussianNoise } from "./random.ts";
@@ -25,7 +24,6 @@ export interface RawImage {
   seed: number;
 }
 
-const SCHEDULER_NAMES: readonly SchedulerName[] = ["euler", "euler_ancestral", "ddim", "lcm", "dpmpp_2m", "dpmpp_2m_karras", "pndm"];
 const MAX_IMAGES = 16;
 
 export async function textToImage(model: LoadedModel, request: GenerateRequest, hooks: TextToImageHooks): Promise<{ images: RawImage[]; promptTruncated: boolean }> {
@@ -133,8 +131,8 @@ function validate(request: GenerateRequest, n: number, scale: number): void {
   if (!Number.isFinite(request.guidance) || request.guidance < 0) fail(`guidance must be a number ≥ 0 (got ${request.guidance})`);
   if (!Number.isSafeInteger(request.seed) || request.seed < 0) fail(`seed must be a non-negative integer (got ${request.seed})`);
   if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES) fail(`n must be an integer from 1 to ${MAX_IMAGES} (got ${n})`);
-  if (request.scheduler !== undefined && !SCHEDULER_NAMES.includes(request.scheduler)) {
-    fail(`unknown scheduler ${String(request.scheduler)} (known: ${SCHEDULER_NAMES.join(", ")})`);
+  if (request.scheduler !== undefined && !isSchedulerName(request.scheduler)) {
+    fail(`unknown scheduler ${String(request.scheduler)}`);
   }
 }
 
