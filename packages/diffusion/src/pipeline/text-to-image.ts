@@ -210,7 +210,7 @@ async function runRows<T>(limit: number, items: T[], run: (batch: T[]) => Promis
 }
 
 function timestepTensor(meta: TensorMetadata, t: number): ort.Tensor {
-  // diffusers' ONNX pipeline feeds np.array([t], dtype) whatever the batch; a scalar input gets [].
+  // As diffusers' ONNX pipeline: np.array([t], dtype) whatever the batch (integer types: rounded); a scalar input gets [].
   const dims = meta.shape.length === 0 ? [] : [1];
   switch (meta.type) {
     case "int64":
