@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 TURBO_TELEMETRY_DISABLED=1 NODE_ENV=test
+# Node 20 is supported here; the SDK's upgrade notice would repeat in every test process.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 what="${1:-all}"
 
 if [[ "$what" == all || "$what" == unit ]]; then

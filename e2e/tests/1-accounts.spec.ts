@@ -8,14 +8,14 @@ test("sign up lands in the studio with starter credits; sign out and back in", a
   await expect(page.getByTestId("test-model-notice")).toContainText("test model");
 
   await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation").getByRole("link", { name: "Sign in" })).toBeVisible();
   await page.goto("/studio");
   await expect(page).toHaveURL(/\/signin$/);
 
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
+  await expect(page.locator(".error[role=alert]")).toHaveText("Email or password is incorrect.");
 
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -31,9 +31,9 @@ test("sign up refuses a taken email and a short password, naming the field", asy
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("long enough pw");
   await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.getByRole("alert")).toContainText("already exists");
+  await expect(page.locator(".error[role=alert]")).toContainText("already exists");
   await page.getByLabel("Email").fill(uniqueEmail("short"));
   await page.getByLabel("Password").fill("short");
   await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.getByText("Password must be at least 8 characters")).toBeVisible();
+  await expect(page.locator(".field-error")).toHaveText("Password must be at least 8 characters");
 });

@@ -48,7 +48,7 @@ test("bad input gets a clear message naming the field and is not charged", async
   await page.getByRole("button", { name: "Advanced" }).click();
   await page.getByLabel("Width").fill("100");
   await page.getByRole("button", { name: "Generate" }).click();
-  await expect(page.getByRole("alert")).toContainText("width must be a multiple of 8");
+  await expect(page.locator(".error[role=alert]")).toContainText("width must be a multiple of 8");
   await expect(page.getByTestId("job")).toHaveCount(0);
   await page.reload();
   expect(await balance(page)).toBe(50);

@@ -9,7 +9,7 @@ test("buying a credit pack goes through Stripe Checkout and credits the workspac
 
   // Stripe's hosted checkout page (the loopback stand-in in tests).
   await expect(page).not.toHaveURL(/localhost:\d+\/billing/);
-  await expect(page.getByText("$5.00")).toBeVisible();
+  await expect(page.getByTestId("checkout-amount")).toHaveText("$5.00");
   await page.getByRole("button", { name: /^Pay/ }).click();
 
   // Back on Lucid's success page, after the signed webhook was delivered.

@@ -167,8 +167,10 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
                           }}
                         >
                           <input type="hidden" name="imageId" value={img.id} />
-                          <input type="hidden" name="publish" value={img.isPublic ? "0" : "1"} />
-                          <button type="submit" className="secondary">{img.isPublic ? "Unpublish" : "Publish"}</button>
+                          {/* The choice rides on the button: React resets a form's inputs after its action runs. */}
+                          <button type="submit" className="secondary" name="publish" value={img.isPublic ? "0" : "1"}>
+                            {img.isPublic ? "Unpublish" : "Publish"}
+                          </button>
                         </form>
                       </figcaption>
                     </figure>
