@@ -13,6 +13,9 @@ test("a developer creates an API key, generates through the API, and a revoked k
   await expect(page.getByTestId("api-key-row")).toContainText("my-app");
 
   const auth = { authorization: `Bearer ${key}` };
+  const health = await request.get("/api/health");
+  expect(health.status()).toBe(200);
+  expect(await health.json()).toEqual({ ok: true, database: "ok", queue: "ok", storage: "ok" });
   const submit = await request.post("/api/v1/generations", {
     headers: auth,
     data: { prompt: "an API-made teapot", negative_prompt: "", width: 64, height: 96, steps: 3, guidance: 5, seed: 42, n: 2 },
