@@ -29,3 +29,5 @@ export {
   type StepResult,
   type Tensor,
 } from "./schedulers/index.ts";
+
+export { formatParameters, readPngText, samplerLabel, withPngText, type GenerationParameters } from "./output/png-parameters.ts";
