@@ -2,17 +2,25 @@ import pino from "pino";
 import { ConfigError, loadConfig } from "@lucid/config";
 import { createPlatform, closePlatform } from "@lucid/core";
 import { DiffusionEngine, ensureFixtureModel } from "@lucid/diffusion";
-import { createJobConsumer, createSqsClient } from "@lucid/queue";
-import { newWorkerId, processJobMessage, type WorkerContext } from "./process-job.ts";
+import { createSqsClient } from "@lucid/queue";
+import { WorkerMetrics } from "./metrics.ts";
+import { newWorkerId, type WorkerContext } from "./process-job.ts";
+import { readWorkerSettings, WorkerSettingsError } from "./settings.ts";
+import { startWorker } from "./worker.ts";
 
 const log = pino({ name: "lucid-worker" });
 
+// Settings: the platform's from @lucid/config; the worker's own (lease,
+// visibility, heartbeat, grace, metrics port, DLQ sweep) from LUCID_WORKER_*,
+// described in ./settings.ts.
 async function main() {
   let config;
+  let settings;
   try {
     config = loadConfig();
+    settings = readWorkerSettings();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof WorkerSettingsError) {
       console.error(err.message);
       process.exit(1);
     }
@@ -27,37 +35,37 @@ async function main() {
     log,
     workerId: newWorkerId(),
     modelDir: config.model.dir,
-    leaseMs: 120_000,
-    maxAttempts: 5,
+    leaseMs: settings.leaseSeconds * 1000,
+    maxAttempts: settings.maxAttempts,
+    metrics: new WorkerMetrics({ defaultMetrics: true }),
   };
-  let inFlight: Promise<void> | null = null;
-  const consumer = createJobConsumer({
-    client: createSqsClient(config.aws),
+  const worker = await startWorker(ctx, {
+    sqs: createSqsClient(config.aws),
     queueUrl: config.queueUrl,
-    handleMessage: async (message) => {
-      const run = processJobMessage(ctx, message.Body);
-      inFlight = run.catch(() => undefined);
-      try {
-        await run;
-      } finally {
-        inFlight = null;
-      }
-    },
-    onError: (err) => log.warn({ err: err.message }, "queue error"),
+    dlqUrl: config.dlqUrl,
+    visibilitySeconds: settings.visibilitySeconds,
+    heartbeatSeconds: settings.heartbeatSeconds,
+    waitTimeSeconds: settings.waitTimeSeconds,
+    dlqSweepSeconds: settings.dlqSweepSeconds,
+    metricsPort: settings.metricsPort,
   });
-  consumer.start();
-  log.info({ workerId: ctx.workerId, model: config.model.id, queue: config.queueUrl }, "worker ready, waiting for jobs");
+  log.info({ workerId: ctx.workerId, model: config.model.id, queue: config.queueUrl, ...settings }, "worker ready, waiting for jobs");
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, "second signal: interrupting the current job now");
+      worker.interrupt();
+      return;
+    }
     stopping = true;
-    log.info({ signal }, "stopping: no new jobs; finishing the current one");
-    consumer.stop({ abort: false });
-    const grace = new Promise((r) => setTimeout(r, 30_000).unref());
-    await Promise.race([inFlight ?? Promise.resolve(), grace]);
+    log.info({ signal, graceSeconds: settings.graceSeconds }, "stopping: no new jobs; finishing the current one");
+    const { handedBack } = await worker.stop(settings.graceSeconds * 1000);
     await engine.close().catch(() => undefined);
     await closePlatform(platform).catch(() => undefined);
+    log.info({ handedBack }, "stopped");
+    // pino writes asynchronously to stdout; flush before exiting.
+    log.flush();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

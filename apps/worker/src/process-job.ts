@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { JobMessage } from "@lucid/contracts";
-import { claimJob, completeJob, failJob, recordProgress, releaseJobLease, isUuid, type Platform, type StoredImage } from "@lucid/core";
+import { claimJob, completeJob, failJob, recordProgress, releaseJobLease, renewJobLease, isUuid, type Platform, type StoredImage } from "@lucid/core";
 import type { DiffusionEngine } from "@lucid/diffusion";
 import type { Logger } from "pino";
+import type { WorkerMetrics } from "./metrics.ts";
 
 export interface WorkerContext {
   platform: Platform;
@@ -15,6 +16,29 @@ export interface WorkerContext {
   leaseMs: number;
   /** Give up on transient failures after this many attempts (SQS would dead-letter at 5 receives). */
   maxAttempts: number;
+  /** Renews the lease on a timer this often while a job runs (default leaseMs / 3): one step may outlast the lease. */
+  leaseRenewMs?: number;
+  metrics?: WorkerMetrics;
+}
+
+export interface ProcessOptions {
+  /** Aborted when the worker must hand the job back (its shutdown grace ran out). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The job was handed back unfinished: on shutdown (job queued again; the
+ * caller makes the message visible again) or because another worker took
+ * over its lease. Either way the message must not be deleted.
+ */
+export class JobInterruptedError extends Error {
+  constructor(
+    readonly reason: "shutdown" | "lease_lost",
+    readonly jobId: string,
+  ) {
+    super(reason === "shutdown" ? `job ${jobId} handed back on shutdown` : `job ${jobId} was taken over by another worker`);
+    this.name = "JobInterruptedError";
+  }
 }
 
 export const newWorkerId = () => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -35,14 +59,15 @@ export class PermanentJobError extends Error {
  * throwing leaves it for redelivery. Bad messages never throw: they are
  * moved to the dead-letter queue and their job (if any) fails with credits released.
  */
-export async function processJobMessage(ctx: WorkerContext, body: string | undefined): Promise<void> {
-  const { platform: p, log } = ctx;
+export async function processJobMessage(ctx: WorkerContext, body: string | undefined, opts: ProcessOptions = {}): Promise<void> {
+  const { platform: p, log, metrics } = ctx;
   let raw: unknown;
   try {
     raw = JSON.parse(body ?? "");
   } catch {
     log.warn({ body: body?.slice(0, 200) }, "message is not JSON; moving it to the dead-letter queue");
     await p.queue.sendToDeadLetter(body ?? "", "not JSON");
+    metrics?.job("invalid");
     return;
   }
   const parsed = JobMessage.safeParse(raw);
@@ -52,13 +77,17 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
     log.warn({ jobId, reason }, "invalid job message; failing its job and moving it to the dead-letter queue");
     if (jobId && isUuid(jobId)) await failJob(p, jobId, { code: "invalid_job_message", message: "The job could not be read by the worker. You were not charged." });
     await p.queue.sendToDeadLetter(body ?? "", reason);
+    metrics?.job("invalid");
     return;
   }
   const message = parsed.data;
   const jobLog = log.child({ jobId: message.jobId });
 
+  // Stopping before the claim: nothing to hand back but the message.
+  if (opts.signal?.aborted) throw new JobInterruptedError("shutdown", message.jobId);
   const claim = await claimJob(p, message.jobId, ctx.workerId, ctx.leaseMs);
   if (!claim.claimed) {
+    metrics?.job("duplicate");
     if (claim.reason === "leased") {
       // Another worker is running it; keep the message so it is redelivered if that worker dies.
       jobLog.info("job is running on another worker; leaving the message for later");
@@ -71,13 +100,36 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
   if (job.workspaceId !== message.workspaceId) {
     await failJob(p, job.id, { code: "invalid_job_message", message: "The job message does not match the job. You were not charged." }, { workerId: ctx.workerId });
     await p.queue.sendToDeadLetter(body ?? "", "workspace mismatch");
+    metrics?.job("invalid");
     return;
   }
-  jobLog.info({ attempt: job.attempts }, "job started");
+  const queueWaitMs = Date.now() - Date.parse(message.enqueuedAt);
+  if (Number.isFinite(queueWaitMs)) metrics?.queueWait.observe(Math.max(0, queueWaitMs) / 1000);
+  jobLog.info({ attempt: job.attempts, queueWaitMs }, "job started");
   const started = performance.now();
+
+  // The lease is renewed per step (recordProgress) and on a timer, for steps
+  // longer than the lease. Losing it means another worker took the job over:
+  // stop generating, the result could not be recorded anyway.
+  const leaseLost = new AbortController();
+  let settled = false;
+  const loseLease = () => {
+    if (leaseLost.signal.aborted || settled) return;
+    jobLog.warn("lost the job's lease to another worker; stopping it");
+    leaseLost.abort(new Error("lease lost"));
+  };
+  const renewal = setInterval(() => {
+    renewJobLease(p, job.id, ctx.workerId, ctx.leaseMs).then(
+      (held) => held || loseLease(),
+      (err) => jobLog.warn({ err }, "lease renewal failed"),
+    );
+  }, ctx.leaseRenewMs ?? Math.max(1, Math.floor(ctx.leaseMs / 3)));
+  const signal = opts.signal ? AbortSignal.any([opts.signal, leaseLost.signal]) : leaseLost.signal;
 
   try {
     const req = message.request;
+    let lastStepAt = performance.now();
+    const pipelineStarted = lastStepAt;
     const result = await ctx.engine.generate(
       {
         modelDir: ctx.modelDir,
@@ -91,11 +143,19 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
         n: req.n,
       },
       {
+        signal,
         onProgress: ({ step, total }) => {
-          recordProgress(p, job.id, ctx.workerId, step, total, ctx.leaseMs).catch((err) => jobLog.warn({ err }, "progress update failed"));
+          const now = performance.now();
+          metrics?.stepTime.observe((now - lastStepAt) / 1000);
+          lastStepAt = now;
+          recordProgress(p, job.id, ctx.workerId, step, total, ctx.leaseMs).then(
+            (held) => held || loseLease(),
+            (err) => jobLog.warn({ err }, "progress update failed"),
+          );
         },
       },
     );
+    metrics?.pipelineTime.observe((performance.now() - pipelineStarted) / 1000);
     const stored: StoredImage[] = [];
     for (const [index, img] of result.images.entries()) {
       const storageKey = `${job.workspaceId}/${job.id}/${index}.png`;
@@ -103,18 +163,41 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
       stored.push({ storageKey, width: img.width, height: img.height, seed: img.seed, contentType: "image/png" });
     }
     const completed = await completeJob(p, job.id, ctx.workerId, stored);
-    jobLog.info({ ms: Math.round(performance.now() - started), images: stored.length, completed }, "job succeeded");
+    settled = true;
+    if (completed) {
+      metrics?.job("succeeded");
+      jobLog.info({ ms: Math.round(performance.now() - started), images: stored.length }, "job succeeded");
+    } else {
+      metrics?.job("lease_lost");
+      jobLog.warn({ ms: Math.round(performance.now() - started) }, "job finished here but another worker holds it now; result not recorded");
+    }
   } catch (err) {
+    settled = true;
+    if (opts.signal?.aborted) {
+      // Shutdown: queued again, so the message the caller makes visible can run it elsewhere.
+      await releaseJobLease(p, job.id, ctx.workerId);
+      metrics?.job("released");
+      jobLog.warn({ attempt: job.attempts }, "shutdown: job interrupted and handed back to the queue");
+      throw new JobInterruptedError("shutdown", job.id);
+    }
+    if (leaseLost.signal.aborted) {
+      metrics?.job("lease_lost");
+      throw new JobInterruptedError("lease_lost", job.id);
+    }
     const permanent = err instanceof PermanentJobError || isModelInputError(err);
     if (permanent || job.attempts >= ctx.maxAttempts) {
       const code = err instanceof PermanentJobError ? err.code : permanent ? "generation_failed" : "retries_exhausted";
       jobLog.error({ err, code }, "job failed");
       await failJob(p, job.id, { code, message: `${(err as Error).message}. You were not charged.` }, { workerId: ctx.workerId });
+      metrics?.job("failed");
       return;
     }
     jobLog.warn({ err, attempt: job.attempts }, "transient failure; the job will be retried");
+    metrics?.job("retried");
     await releaseJobLease(p, job.id, ctx.workerId);
     throw err;
+  } finally {
+    clearInterval(renewal);
   }
 }
 

@@ -3,6 +3,8 @@ import {
   SendMessageCommand,
   GetQueueAttributesCommand,
   ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
   type Message,
 } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
@@ -73,6 +75,52 @@ export class SqsJobQueue implements JobQueue {
   /** Makes a received message visible again at once (e.g. on shutdown). */
   async releaseMessage(receiptHandle: string): Promise<void> {
     await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }));
+  }
+}
+
+/** A message the dead-letter queue holds, as the sweeper sees it. */
+export interface DeadLetter {
+  body: string;
+  receiptHandle: string;
+  messageId?: string;
+  /** The reason attribute set by `sendToDeadLetter`, when the worker put it there itself. */
+  reason?: string;
+}
+
+/** Reads and settles messages on the dead-letter queue (the worker's sweeper). */
+export class DeadLetterQueue {
+  constructor(
+    readonly client: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  async receive(opts: { max?: number; waitSeconds?: number; visibilitySeconds?: number } = {}): Promise<DeadLetter[]> {
+    const out = await this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: opts.max ?? 10,
+        WaitTimeSeconds: opts.waitSeconds ?? 0,
+        VisibilityTimeout: opts.visibilitySeconds,
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    return (out.Messages ?? []).map((m) => ({
+      body: m.Body ?? "",
+      receiptHandle: m.ReceiptHandle!,
+      messageId: m.MessageId,
+      reason: m.MessageAttributes?.reason?.StringValue,
+    }));
+  }
+
+  async delete(receiptHandle: string): Promise<void> {
+    await this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle }));
+  }
+
+  /** Hides the message for a while so it is looked at again later. */
+  async postpone(receiptHandle: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))) }),
+    );
   }
 }
 
