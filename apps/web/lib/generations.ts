@@ -1,7 +1,14 @@
 import { toGeneration, type Platform } from "@lucid/core";
 import type { Image, Job } from "@lucid/db";
 
-/** The API's view of a job: images as short-lived signed storage URLs. */
+/**
+ * The API's view of a job: images and thumbnails as short-lived signed storage
+ * URLs; the live preview through the app, since it changes every few steps.
+ */
 export function generationResource(p: Platform, job: Job & { images: Image[] }) {
-  return toGeneration(job, (img) => p.images.signedUrl(img.storageKey, 3600));
+  return toGeneration(job, {
+    image: (img) => p.images.signedUrl(img.storageKey, 3600),
+    thumbnail: (img) => p.images.signedUrl(img.thumbnailKey!, 3600),
+    preview: (j) => `${p.config.publicUrl}/api/v1/generations/${j.id}/preview?step=${j.previewStep ?? 0}`,
+  });
 }

@@ -10,8 +10,7 @@ const imageSide = z
 
 export const MAX_SEED = 2 ** 32 - 1;
 
-/** Body of POST /api/v1/generations (and the studio's form). */
-export const GenerationRequest = z
+const GenerationRequestFields = z
   .object({
     prompt: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(2000, "must be at most 2000 characters"),
     negative_prompt: z.string().max(2000, "must be at most 2000 characters").default(""),
@@ -22,13 +21,23 @@ export const GenerationRequest = z
     seed: z.number().int("must be an integer").min(0, "must be at least 0").max(MAX_SEED, `must be at most ${MAX_SEED}`).optional(),
     n: z.number().int("must be an integer").min(1, "must be at least 1").max(4, "must be at most 4").default(1),
     model: z.string().min(1).max(100).optional(),
+    /** Image-to-image ("variations"): an image the caller may see (their own or public). */
+    init_image_id: z.string().uuid("must be an image id").optional(),
+    /** How far from the init image to go: 1 ignores it, small values change little. */
+    strength: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1").optional(),
   })
   .strict();
+
+/** Body of POST /api/v1/generations (and the studio's form). */
+export const GenerationRequest = GenerationRequestFields.refine((r) => r.strength === undefined || r.init_image_id !== undefined, {
+    message: "needs init_image_id",
+    path: ["strength"],
+  });
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
 
 /** A request after the server fixed its seed and model: what the job stores and the worker runs. */
-export const ResolvedGenerationRequest = GenerationRequest.extend({
+export const ResolvedGenerationRequest = GenerationRequestFields.extend({
   seed: z.number().int().min(0).max(MAX_SEED),
   model: z.string().min(1),
 });
@@ -49,6 +58,7 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export const GenerationImage = z.object({
   id: z.string(),
   url: z.string(),
+  thumbnail_url: z.string().nullable(),
   width: z.number().int(),
   height: z.number().int(),
   seed: z.number().int(),
@@ -61,7 +71,8 @@ export const Generation = z.object({
   object: z.literal("generation"),
   status: JobStatus,
   request: ResolvedGenerationRequest,
-  progress: z.object({ step: z.number().int(), total: z.number().int() }),
+  progress: z.object({ step: z.number().int(), total: z.number().int(), preview_url: z.string().nullable() }),
+  prompt_truncated: z.boolean(),
   images: z.array(GenerationImage),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   credits_reserved: z.number().int(),
@@ -72,3 +83,6 @@ export const Generation = z.object({
   finished_at: z.string().nullable(),
 });
 export type Generation = z.infer<typeof Generation>;
+
+export const CancelOutcome = z.enum(["canceled", "cancellation_requested", "already_finished"]);
+export type CancelOutcome = z.infer<typeof CancelOutcome>;

@@ -5,6 +5,7 @@ import {
   creditCost,
   describeFieldErrors,
   fieldErrors,
+  type CancelOutcome,
   type Generation,
   type JobMessageV1,
   type ResolvedGenerationRequest,
@@ -38,7 +39,22 @@ export async function submitGeneration(p: Platform, who: Submitter, input: unkno
       { field: "model", message: `must be one of: ${p.config.model.id}` },
     ]);
   }
-  const request: ResolvedGenerationRequest = { ...parsed.data, model, seed: parsed.data.seed ?? randomInt(0, MAX_SEED) };
+  if (parsed.data.init_image_id) {
+    // Variations may start from the caller's own images or public ones, nothing else.
+    const source = await p.db.image.findFirst({
+      where: { id: parsed.data.init_image_id, OR: [{ workspaceId: who.workspaceId }, { visibility: "public" }] },
+      select: { id: true },
+    });
+    if (!source) {
+      throw new AppError("validation_failed", "init_image_id was not found", [{ field: "init_image_id", message: "was not found" }]);
+    }
+  }
+  const request: ResolvedGenerationRequest = {
+    ...parsed.data,
+    model,
+    seed: parsed.data.seed ?? randomInt(0, MAX_SEED),
+    ...(parsed.data.init_image_id ? { strength: parsed.data.strength ?? 0.75 } : {}),
+  };
   const cost = creditCost(request);
   const jobId = randomUUID();
 
@@ -118,6 +134,7 @@ export async function recordProgress(p: Platform, jobId: string, workerId: strin
 
 export interface StoredImage {
   storageKey: string;
+  thumbnailKey?: string;
   width: number;
   height: number;
   seed: number;
@@ -125,7 +142,13 @@ export interface StoredImage {
 }
 
 /** Marks the job succeeded with its stored images and captures the reserved credits, once. */
-export async function completeJob(p: Platform, jobId: string, workerId: string, images: StoredImage[]): Promise<boolean> {
+export async function completeJob(
+  p: Platform,
+  jobId: string,
+  workerId: string,
+  images: StoredImage[],
+  details: { promptTruncated?: boolean } = {},
+): Promise<boolean> {
   return p.db.$transaction(async (tx) => {
     const job = await tx.job.findUnique({ where: { id: jobId } });
     if (!job) return false;
@@ -138,6 +161,7 @@ export async function completeJob(p: Platform, jobId: string, workerId: string, 
         finishedAt: new Date(),
         leaseOwner: null,
         leaseExpiresAt: null,
+        promptTruncated: details.promptTruncated ?? false,
       },
     });
     if (done.count === 0) return false;
@@ -147,6 +171,7 @@ export async function completeJob(p: Platform, jobId: string, workerId: string, 
         jobId,
         index,
         storageKey: img.storageKey,
+        thumbnailKey: img.thumbnailKey,
         width: img.width,
         height: img.height,
         seed: BigInt(img.seed),
@@ -174,7 +199,7 @@ export async function failJob(
   p: Platform,
   jobId: string,
   error: { code: string; message: string },
-  opts: { workerId?: string; status?: "failed" | "canceled" } = {},
+  opts: { workerId?: string; status?: "failed" | "canceled"; onlyQueued?: boolean } = {},
 ): Promise<boolean> {
   return p.db.$transaction(async (tx) => {
     const job = await tx.job.findUnique({ where: { id: jobId } });
@@ -182,7 +207,7 @@ export async function failJob(
     const ended = await tx.job.updateMany({
       where: {
         id: jobId,
-        status: { in: opts.workerId ? ["running"] : ["queued", "running"] },
+        status: { in: opts.workerId ? ["running"] : opts.onlyQueued ? ["queued"] : ["queued", "running"] },
         ...(opts.workerId ? { leaseOwner: opts.workerId } : {}),
       },
       data: {
@@ -265,6 +290,33 @@ export async function failAbandonedJob(p: Platform, jobId: string, error: { code
   });
 }
 
+/**
+ * Cancels a job for its workspace. A queued job ends canceled at once with its
+ * credits released; a running one is flagged and its worker stops between steps.
+ */
+export async function requestCancel(p: Platform, workspaceId: string, jobId: string): Promise<CancelOutcome> {
+  const job = await getJob(p, workspaceId, jobId);
+  if (job.status === "queued") {
+    const ended = await failJob(p, job.id, { code: "canceled", message: "Canceled before it started. You were not charged." }, { status: "canceled", onlyQueued: true });
+    if (ended) return "canceled";
+  }
+  const flagged = await p.db.job.updateMany({ where: { id: job.id, status: "running" }, data: { cancelRequestedAt: new Date() } });
+  if (flagged.count === 1) return "cancellation_requested";
+  const now = await p.db.job.findUniqueOrThrow({ where: { id: job.id }, select: { status: true } });
+  return now.status === "canceled" ? "canceled" : "already_finished";
+}
+
+/** Whether someone asked to cancel this job (checked by the worker between steps). */
+export async function isCancelRequested(p: Platform, jobId: string): Promise<boolean> {
+  const job = await p.db.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true } });
+  return Boolean(job?.cancelRequestedAt);
+}
+
+/** Points the job at its newest live preview. */
+export async function recordPreview(p: Platform, jobId: string, workerId: string, step: number, previewKey: string): Promise<void> {
+  await p.db.job.updateMany({ where: { id: jobId, status: "running", leaseOwner: workerId }, data: { previewKey, previewStep: step } });
+}
+
 export async function getJob(p: Platform, workspaceId: string, jobId: string): Promise<Job & { images: Image[] }> {
   if (!isUuid(jobId)) throw notFound("generation");
   const job = await p.db.job.findFirst({ where: { id: jobId, workspaceId }, include: { images: { orderBy: { index: "asc" } } } });
@@ -282,17 +334,27 @@ export async function listJobs(p: Platform, workspaceId: string, limit = 20): Pr
 }
 
 /** The API's job object. `imageUrl` decides how each image is reached (signed URL, app route). */
-export async function toGeneration(job: Job & { images: Image[] }, imageUrl: (img: Image) => Promise<string> | string): Promise<Generation> {
+export interface GenerationUrls {
+  image(img: Image): Promise<string> | string;
+  thumbnail?(img: Image): Promise<string> | string;
+  preview?(job: Job): Promise<string> | string;
+}
+
+export async function toGeneration(job: Job & { images: Image[] }, urls: GenerationUrls | ((img: Image) => Promise<string> | string)): Promise<Generation> {
+  const u: GenerationUrls = typeof urls === "function" ? { image: urls } : urls;
+  const showPreview = job.status === "running" && job.previewKey && u.preview;
   return {
     id: job.id,
     object: "generation",
     status: job.status,
     request: job.request as ResolvedGenerationRequest,
-    progress: { step: job.progressStep, total: job.progressTotal },
+    progress: { step: job.progressStep, total: job.progressTotal, preview_url: showPreview ? await u.preview!(job) : null },
+    prompt_truncated: job.promptTruncated,
     images: await Promise.all(
       job.images.map(async (img) => ({
         id: img.id,
-        url: await imageUrl(img),
+        url: await u.image(img),
+        thumbnail_url: img.thumbnailKey && u.thumbnail ? await u.thumbnail(img) : null,
         width: img.width,
         height: img.height,
         seed: Number(img.seed),

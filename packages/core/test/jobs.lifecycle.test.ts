@@ -7,6 +7,8 @@ import {
   failJob,
   findBalanceMismatches,
   getJob,
+  isCancelRequested,
+  requestCancel,
   signUp,
   submitGeneration,
   toGeneration,
@@ -105,5 +107,58 @@ describe("job lifecycle and the money on it", () => {
     const b = await signUp(p, { email: "b@example.com", password: "password123" });
     const job = await submitGeneration(p, { workspaceId: a.workspaceId, source: "api" }, { prompt: "mine" });
     await assert.rejects(getJob(p, b.workspaceId, job.id), (e: unknown) => e instanceof AppError && e.status === 404);
+  });
+
+  it("cancels: a queued job at once with credits back, a running one by request, a finished one not at all", async () => {
+    const p = t.platform;
+    const u = await signUp(p, { email: "cancel@example.com", password: "password123" });
+    const who = { workspaceId: u.workspaceId, source: "api" as const };
+
+    const queued = await submitGeneration(p, who, { prompt: "never mind" });
+    assert.equal(await requestCancel(p, u.workspaceId, queued.id), "canceled");
+    const canceled = await getJob(p, u.workspaceId, queued.id);
+    assert.deepEqual([canceled.status, canceled.creditsReleased, canceled.creditsCharged], ["canceled", canceled.creditsReserved, 0]);
+    assert.equal((await claimJob(p, queued.id, "w1", 60_000)).claimed, false, "a canceled job never runs");
+
+    const running = await submitGeneration(p, who, { prompt: "stop me" });
+    await claimJob(p, running.id, "w1", 60_000);
+    assert.equal(await isCancelRequested(p, running.id), false);
+    assert.equal(await requestCancel(p, u.workspaceId, running.id), "cancellation_requested");
+    assert.equal(await isCancelRequested(p, running.id), true);
+    assert.equal(await failJob(p, running.id, { code: "canceled", message: "Canceled." }, { workerId: "w1", status: "canceled" }), true);
+    assert.equal(await requestCancel(p, u.workspaceId, running.id), "canceled");
+
+    const done = await submitGeneration(p, who, { prompt: "too late" });
+    await claimJob(p, done.id, "w1", 60_000);
+    await completeJob(p, done.id, "w1", []);
+    assert.equal(await requestCancel(p, u.workspaceId, done.id), "already_finished");
+    assert.equal(await balance(u.workspaceId), 50 - done.creditsReserved, "only the finished job was charged");
+
+    const stranger = await signUp(p, { email: "cancel-stranger@example.com", password: "password123" });
+    await assert.rejects(requestCancel(p, stranger.workspaceId, done.id), (e: unknown) => e instanceof AppError && e.status === 404);
+  });
+
+  it("variations start only from an image the caller may see", async () => {
+    const p = t.platform;
+    const owner = await signUp(p, { email: "var-owner@example.com", password: "password123" });
+    const other = await signUp(p, { email: "var-other@example.com", password: "password123" });
+    const job = await submitGeneration(p, { workspaceId: owner.workspaceId, source: "web" }, { prompt: "source" });
+    await claimJob(p, job.id, "w", 60_000);
+    await completeJob(p, job.id, "w", [{ storageKey: `v/${job.id}.png`, width: 512, height: 512, seed: 1, contentType: "image/png" }]);
+    const image = await p.db.image.findFirstOrThrow({ where: { jobId: job.id } });
+
+    const variation = await submitGeneration(p, { workspaceId: owner.workspaceId, source: "web" }, { prompt: "variation", init_image_id: image.id });
+    assert.equal((variation.request as { strength: number }).strength, 0.75, "default strength");
+    await assert.rejects(
+      submitGeneration(p, { workspaceId: other.workspaceId, source: "web" }, { prompt: "steal", init_image_id: image.id }),
+      (e: unknown) => e instanceof AppError && e.status === 400 && e.fields?.[0]?.field === "init_image_id",
+    );
+    await assert.rejects(
+      submitGeneration(p, { workspaceId: owner.workspaceId, source: "web" }, { prompt: "x", strength: 0.5 }),
+      (e: unknown) => e instanceof AppError && e.fields?.[0]?.field === "strength",
+    );
+    await p.db.image.update({ where: { id: image.id }, data: { visibility: "public", publishedAt: new Date() } });
+    const fromPublic = await submitGeneration(p, { workspaceId: other.workspaceId, source: "web" }, { prompt: "remix", init_image_id: image.id, strength: 0.3 });
+    assert.equal((fromPublic.request as { strength: number }).strength, 0.3);
   });
 });

@@ -12,7 +12,7 @@ export default async function GalleryPage({ searchParams }: { searchParams: Prom
       <div className="grid">
         {page.images.map((img) => (
           <Link key={img.id} href={`/gallery/${img.id}`} data-testid="gallery-item">
-            <img src={`/images/${img.id}`} alt={(img.job.request as { prompt: string }).prompt} width={img.width} height={img.height} />
+            <img src={`/images/${img.id}/thumbnail`} alt={(img.job.request as { prompt: string }).prompt} width={img.width} height={img.height} />
           </Link>
         ))}
       </div>

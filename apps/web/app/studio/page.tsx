@@ -12,6 +12,8 @@ export default async function StudioPage() {
     status: j.status,
     prompt: (j.request as { prompt: string }).prompt,
     progress: { step: j.progressStep, total: j.progressTotal },
+    hasPreview: j.status === "running" && j.previewKey !== null,
+    promptTruncated: j.promptTruncated,
     error: j.errorMessage,
     creditsReserved: j.creditsReserved,
     creditsCharged: j.creditsCharged,

@@ -10,6 +10,8 @@ export interface StudioJob {
   status: Generation["status"];
   prompt: string;
   progress: { step: number; total: number };
+  hasPreview: boolean;
+  promptTruncated: boolean;
   error: string | null;
   creditsReserved: number;
   creditsCharged: number;
@@ -25,7 +27,9 @@ function fromGeneration(g: Generation, prev?: StudioJob): StudioJob {
     id: g.id,
     status: g.status,
     prompt: g.request.prompt,
-    progress: g.progress,
+    progress: { step: g.progress.step, total: g.progress.total },
+    hasPreview: g.progress.preview_url !== null,
+    promptTruncated: g.prompt_truncated,
     error: g.error?.message ?? null,
     creditsReserved: g.credits_reserved,
     creditsCharged: g.credits_charged,
@@ -67,6 +71,35 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
     };
   }, [activeIds, router]);
 
+  async function post(url: string, body?: unknown): Promise<Response> {
+    return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  async function startJob(body: unknown) {
+    setSubmitting(true);
+    setProblem(null);
+    try {
+      const res = await post("/api/v1/generations", body);
+      const json = await res.json();
+      if (!res.ok) {
+        setProblem(json as Problem);
+        return;
+      }
+      setJobs((prev) => [fromGeneration(json as Generation), ...prev]);
+      router.refresh();
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  async function cancel(id: string) {
+    const res = await post(`/api/v1/generations/${id}/cancel`);
+    if (!res.ok) return setProblem((await res.json()) as Problem);
+    const { generation } = (await res.json()) as { generation: Generation };
+    setJobs((prev) => prev.map((j) => (j.id === id ? fromGeneration(generation, j) : j)));
+    router.refresh();
+  }
+
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
@@ -86,20 +119,7 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
           }
         : {}),
     };
-    setSubmitting(true);
-    setProblem(null);
-    try {
-      const res = await fetch("/api/v1/generations", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      const json = await res.json();
-      if (!res.ok) {
-        setProblem(json as Problem);
-        return;
-      }
-      setJobs((prev) => [fromGeneration(json as Generation), ...prev]);
-      router.refresh();
-    } finally {
-      setSubmitting(false);
-    }
+    await startJob(body);
   }
 
   return (
@@ -140,6 +160,17 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
               <span className={`status ${job.status}`} data-testid="job-status">{job.status}</span>
               <span className="muted" style={{ flex: 4 }}>{job.prompt}</span>
             </div>
+            {isActive(job.status) && (
+              <p><button type="button" className="secondary" onClick={() => cancel(job.id)}>Cancel</button></p>
+            )}
+            {job.status === "running" && job.hasPreview && (
+              <img
+                src={`/api/v1/generations/${job.id}/preview?step=${job.progress.step}`}
+                alt="Live preview"
+                data-testid="job-preview"
+                style={{ maxWidth: 256, imageRendering: "pixelated" }}
+              />
+            )}
             {job.status === "running" && (
               <>
                 <div className="progress"><div style={{ width: `${(100 * job.progress.step) / Math.max(1, job.progress.total)}%` }} /></div>
@@ -147,6 +178,10 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
               </>
             )}
             {job.status === "queued" && <span className="muted">Waiting for a GPU…</span>}
+            {job.status === "canceled" && (
+              <p className="muted">Canceled — you were not charged ({job.creditsReleased} credits returned).</p>
+            )}
+            {job.promptTruncated && <p className="notice">The prompt was longer than the model reads (75 tokens); the end was cut.</p>}
             {job.status === "failed" && (
               <p className="error">Failed: {job.error} — you were not charged ({job.creditsReleased} credits returned).</p>
             )}
@@ -172,6 +207,14 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
                             {img.isPublic ? "Unpublish" : "Publish"}
                           </button>
                         </form>
+                        <button
+                          type="button"
+                          className="secondary"
+                          disabled={submitting}
+                          onClick={() => startJob({ prompt: job.prompt, init_image_id: img.id, strength: 0.6, width: img.width, height: img.height })}
+                        >
+                          Make variations
+                        </button>
                       </figcaption>
                     </figure>
                   ))}
