@@ -10,7 +10,7 @@ import {
   type JobMessageV1,
   type ResolvedGenerationRequest,
 } from "@lucid/contracts";
-import type { Image, Job } from "@lucid/db";
+import type { Image, Job, Prisma } from "@lucid/db";
 import { AppError, notFound } from "./errors.ts";
 import { appendLedgerEntry } from "./credits.ts";
 import type { Platform } from "./platform.ts";
@@ -191,6 +191,49 @@ export async function completeJob(
   });
 }
 
+type EndableJob = Prisma.JobWhereInput;
+
+/**
+ * The one way a job ends without images: a conditional update (only from the
+ * states `where` allows) plus the release of its reserved credits, in one
+ * transaction, so concurrent endings release at most once.
+ */
+async function endJobWithoutImages(
+  p: Platform,
+  jobId: string,
+  where: (now: Date) => EndableJob,
+  status: "failed" | "canceled",
+  error: { code: string; message: string },
+): Promise<{ ended: boolean; job: Job | null }> {
+  return p.db.$transaction(async (tx) => {
+    const job = await tx.job.findUnique({ where: { id: jobId } });
+    if (!job) return { ended: false, job: null };
+    const now = new Date();
+    const ended = await tx.job.updateMany({
+      where: { id: jobId, ...where(now) },
+      data: {
+        status,
+        errorCode: error.code,
+        errorMessage: error.message,
+        creditsReleased: job.creditsReserved,
+        finishedAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    if (ended.count === 0) return { ended: false, job };
+    await appendLedgerEntry(tx, {
+      workspaceId: job.workspaceId,
+      kind: "release",
+      amount: job.creditsReserved,
+      externalRef: `job:${jobId}:release`,
+      jobId,
+      reason: `Released ${job.creditsReserved} credits: generation ${status} (${error.code})`,
+    });
+    return { ended: true, job };
+  });
+}
+
 /**
  * Ends a job as failed (or canceled) and gives its reserved credits back, once.
  * With `workerId`, only if that worker still holds it.
@@ -201,36 +244,11 @@ export async function failJob(
   error: { code: string; message: string },
   opts: { workerId?: string; status?: "failed" | "canceled"; onlyQueued?: boolean } = {},
 ): Promise<boolean> {
-  return p.db.$transaction(async (tx) => {
-    const job = await tx.job.findUnique({ where: { id: jobId } });
-    if (!job) return false;
-    const ended = await tx.job.updateMany({
-      where: {
-        id: jobId,
-        status: { in: opts.workerId ? ["running"] : opts.onlyQueued ? ["queued"] : ["queued", "running"] },
-        ...(opts.workerId ? { leaseOwner: opts.workerId } : {}),
-      },
-      data: {
-        status: opts.status ?? "failed",
-        errorCode: error.code,
-        errorMessage: error.message,
-        creditsReleased: job.creditsReserved,
-        finishedAt: new Date(),
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      },
-    });
-    if (ended.count === 0) return false;
-    await appendLedgerEntry(tx, {
-      workspaceId: job.workspaceId,
-      kind: "release",
-      amount: job.creditsReserved,
-      externalRef: `job:${jobId}:release`,
-      jobId,
-      reason: `Released ${job.creditsReserved} credits: generation ${opts.status ?? "failed"} (${error.code})`,
-    });
-    return true;
-  });
+  const where = (): EndableJob =>
+    opts.workerId
+      ? { status: "running", leaseOwner: opts.workerId }
+      : { status: { in: opts.onlyQueued ? ["queued"] : ["queued", "running"] } };
+  return (await endJobWithoutImages(p, jobId, where, opts.status ?? "failed", error)).ended;
 }
 
 /** Puts a job the worker could not finish back to queued so the redelivered message can run it. */
@@ -261,33 +279,10 @@ export type AbandonedJobOutcome = "failed" | "leased" | "finished" | "not_found"
  * (dead-lettered). A job a live worker still holds is left alone ("leased").
  */
 export async function failAbandonedJob(p: Platform, jobId: string, error: { code: string; message: string }): Promise<AbandonedJobOutcome> {
-  return p.db.$transaction(async (tx) => {
-    const job = await tx.job.findUnique({ where: { id: jobId } });
-    if (!job) return "not_found";
-    const now = new Date();
-    const ended = await tx.job.updateMany({
-      where: { id: jobId, OR: [{ status: "queued" }, { status: "running", leaseExpiresAt: { lt: now } }] },
-      data: {
-        status: "failed",
-        errorCode: error.code,
-        errorMessage: error.message,
-        creditsReleased: job.creditsReserved,
-        finishedAt: now,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      },
-    });
-    if (ended.count === 0) return job.status === "running" ? "leased" : "finished";
-    await appendLedgerEntry(tx, {
-      workspaceId: job.workspaceId,
-      kind: "release",
-      amount: job.creditsReserved,
-      externalRef: `job:${jobId}:release`,
-      jobId,
-      reason: `Released ${job.creditsReserved} credits: generation failed (${error.code})`,
-    });
-    return "failed";
-  });
+  const r = await endJobWithoutImages(p, jobId, (now) => ({ OR: [{ status: "queued" }, { status: "running", leaseExpiresAt: { lt: now } }] }), "failed", error);
+  if (!r.job) return "not_found";
+  if (r.ended) return "failed";
+  return r.job.status === "running" ? "leased" : "finished";
 }
 
 /**
