@@ -5,15 +5,19 @@ export type {
   EngineOptions,
   ExecutionProvider,
   GenerateOptions,
+  GeneratePreview,
   GenerateProgress,
   GenerateRequest,
   GenerateResult,
   GeneratedImage,
+  ImageThumbnail,
   ModelInfo,
 } from "./pipeline/types.ts";
 export { ModelError, PipelineInputError } from "./pipeline/errors.ts";
 export { readModelIndex, readModelLayout, schedulerNameFromConfig, type ModelIndex, type ModelLayout } from "./pipeline/model.ts";
 export { GaussianNoise, Mulberry32 } from "./pipeline/random.ts";
+export { DEFAULT_STRENGTH, THUMBNAIL_MAX_SIDE } from "./pipeline/text-to-image.ts";
+export { DEFAULT_PREVIEW_EVERY, PREVIEW_UPSCALE, SD_LATENT_RGB_FACTORS } from "./pipeline/preview.ts";
 
 export { ensureFixtureModel, fixtureFiles, SD15_SCHEDULER_CONFIG, type FixtureOptions, type FixtureSize } from "./fixture/index.ts";
 

@@ -1,14 +1,18 @@
 import { Worker } from "node:worker_threads";
-import { abortError, deserializeError } from "./errors.ts";
+import { abortError, deserializeError, PipelineInputError } from "./errors.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.ts";
-import type { RawImage } from "./text-to-image.ts";
+import { DEFAULT_PREVIEW_EVERY } from "./preview.ts";
+import type { RawResult } from "./text-to-image.ts";
 import type { EngineOptions, GenerateOptions, GenerateProgress, GenerateRequest, GenerateResult, ModelInfo } from "./types.ts";
 
-interface Pending {
+type Callbacks = Pick<GenerateOptions, "onProgress" | "onPreview">;
+
+interface Pending extends Callbacks {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  onProgress?: (progress: GenerateProgress) => void;
 }
+
+const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 const WORKER_ENTRY = new URL("./worker-entry.mjs", import.meta.url);
 const WORKER_MODULE = new URL("./worker.ts", import.meta.url).href;
@@ -44,16 +48,26 @@ export class DiffusionEngine {
   }
 
   async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
-    const { signal, onProgress } = options;
+    const { signal, onProgress, onPreview } = options;
+    const previewEvery = options.previewEvery ?? DEFAULT_PREVIEW_EVERY;
+    if (!Number.isInteger(previewEvery) || previewEvery < 1) {
+      throw new PipelineInputError(`previewEvery must be a positive integer (got ${previewEvery})`);
+    }
     if (signal?.aborted) throw abortError(signal.reason);
     const abortFlag = new SharedArrayBuffer(4);
     const onAbort = () => Atomics.store(new Int32Array(abortFlag), 0, 1);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const raw = (await this.call({ type: "generate", id: 0, request, abortFlag }, onProgress)) as { images: RawImage[]; promptTruncated: boolean };
+      const message: ToWorker = { type: "generate", id: 0, request, abortFlag, ...(onPreview ? { preview: { every: previewEvery } } : {}) };
+      const raw = (await this.call(message, { onProgress, onPreview })) as RawResult;
       return {
         promptTruncated: raw.promptTruncated,
-        images: raw.images.map((img) => ({ ...img, png: Buffer.from(img.png.buffer, img.png.byteOffset, img.png.byteLength) })),
+        negativePromptTruncated: raw.negativePromptTruncated,
+        images: raw.images.map((img) => ({
+          ...img,
+          png: toBuffer(img.png),
+          thumbnail: { ...img.thumbnail, webp: toBuffer(img.thumbnail.webp) },
+        })),
       };
     } catch (err) {
       if ((err as Error).name === "AbortError") throw abortError(signal?.reason);
@@ -73,15 +87,15 @@ export class DiffusionEngine {
     await worker.terminate();
   }
 
-  private async call(message: ToWorker, onProgress?: (p: GenerateProgress) => void): Promise<unknown> {
+  private async call(message: ToWorker, callbacks: Callbacks = {}): Promise<unknown> {
     if (this.closed) throw new Error("DiffusionEngine is closed");
-    return this.send(await this.ensureWorker(), message, onProgress);
+    return this.send(await this.ensureWorker(), message, callbacks);
   }
 
-  private send(worker: Worker, message: ToWorker, onProgress?: (p: GenerateProgress) => void): Promise<unknown> {
+  private send(worker: Worker, message: ToWorker, callbacks: Callbacks = {}): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
+      this.pending.set(id, { resolve, reject, ...callbacks });
       // Keep the process alive only while work is outstanding.
       worker.ref();
       worker.postMessage({ ...message, id });
@@ -135,6 +149,15 @@ export class DiffusionEngine {
           process.emitWarning(`onProgress threw: ${(err as Error).message}`, "DiffusionEngineWarning");
         }
         return;
+      case "preview": {
+        const { id, type: _, webp, ...rest } = message;
+        try {
+          this.pending.get(id)?.onPreview?.({ ...rest, webp: toBuffer(webp) });
+        } catch (err) {
+          process.emitWarning(`onPreview threw: ${(err as Error).message}`, "DiffusionEngineWarning");
+        }
+        return;
+      }
       case "result":
       case "error": {
         const pending = this.pending.get(message.id);

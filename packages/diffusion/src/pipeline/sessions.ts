@@ -7,12 +7,26 @@ import type { ExecutionProvider, ModelInfo } from "./types.ts";
 
 export type TensorMetadata = { name: string; type: string; shape: readonly (number | string)[] };
 
+/** The VAE encoder (img2img only) and the names it uses for its input and output. */
+export interface VaeEncoder {
+  session: ort.InferenceSession;
+  imageInput: TensorMetadata;
+  latentOutput: TensorMetadata;
+}
+
 export interface LoadedModel {
   layout: ModelLayout;
   tokenizer: ClipTokenizer;
   textEncoder: ort.InferenceSession;
   unet: ort.InferenceSession;
   vaeDecoder: ort.InferenceSession;
+  /**
+   * Loads vae_encoder/ on first use, so text-to-image never pays for it. Null when
+   * the folder has none; rejects with a ModelError when it is there but broken.
+   */
+  vaeEncoder(): Promise<VaeEncoder> | null;
+  /** Releases the VAE encoder session if it was loaded. */
+  releaseEncoder(): Promise<void>;
   executionProvider: ExecutionProvider;
   info: ModelInfo;
   io: {
@@ -88,12 +102,27 @@ export async function loadModel(dir: string, factory: SessionFactory): Promise<L
     const channels = io.sample.shape[1];
     const configChannels = layout.unetConfig.in_channels;
     const provider = sessions.every((s) => s.provider === "cuda") ? "cuda" : "cpu";
+    let encoder: Promise<VaeEncoder> | null = null;
+    const vaeEncoder = () => {
+      if (!layout.vaeEncoderPath) return null;
+      encoder ??= loadVaeEncoder(layout.vaeEncoderPath, factory).catch((err: unknown) => {
+        encoder = null; // retried on the next img2img request
+        throw err;
+      });
+      return encoder;
+    };
     return {
       layout,
       tokenizer,
       textEncoder: text.session,
       unet: unet.session,
       vaeDecoder: vae.session,
+      vaeEncoder,
+      releaseEncoder: async () => {
+        const loaded = await encoder?.catch(() => null);
+        encoder = null;
+        await loaded?.session.release();
+      },
       executionProvider: provider,
       io,
       info: {
@@ -114,7 +143,27 @@ export async function loadModel(dir: string, factory: SessionFactory): Promise<L
 }
 
 export async function releaseModel(model: LoadedModel): Promise<void> {
-  await Promise.all([model.textEncoder.release(), model.unet.release(), model.vaeDecoder.release()]);
+  await Promise.all([model.textEncoder.release(), model.unet.release(), model.vaeDecoder.release(), model.releaseEncoder()]);
+}
+
+async function loadVaeEncoder(path: string, factory: SessionFactory): Promise<VaeEncoder> {
+  const { session } = await factory.create(path);
+  try {
+    // optimum names the output latent_sample (older exports: a sampled latent) or
+    // latent_parameters (newer: mean and logvar stacked on the channel axis).
+    const encoder = {
+      session,
+      imageInput: findInput(session, "vae_encoder", ["sample"]),
+      latentOutput: findOutput(session, "vae_encoder", ["latent_sample", "latent_parameters"]),
+    };
+    if (encoder.imageInput.type !== "float32" && encoder.imageInput.type !== "float16") {
+      throw new ModelError(`vae_encoder ${encoder.imageInput.name} has element type ${encoder.imageInput.type}; expected float32 or float16`);
+    }
+    return encoder;
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
 }
 
 function tensorMeta(list: readonly ort.InferenceSession.ValueMetadata[], names: string[], what: string): TensorMetadata {

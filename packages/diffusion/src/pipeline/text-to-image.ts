@@ -1,12 +1,17 @@
-// The text-to-image loop, after diffusers' StableDiffusionPipeline.__call__.
+// The denoising pipeline, after diffusers' StableDiffusionPipeline.__call__ and, with
+// an initImage, StableDiffusionImg2ImgPipeline.__call__ (same loop, started part-way).
 // Runs inside the engine's worker: every session.run blocks this thread.
 import ort from "onnxruntime-node";
 import sharp from "sharp";
-import { createScheduler, isSchedulerName } from "../schedulers/index.ts";
+import { createScheduler, isSchedulerName, startAtStrength } from "../schedulers/index.ts";
+import type { Scheduler } from "../schedulers/types.ts";
 import { abortError, ModelError, PipelineInputError } from "./errors.ts";
-import { fromHalfArray, toHalfArray, toHalfBits } from "./half.ts";
+import { toHalfBits } from "./half.ts";
+import { encodeInitLatents, initImagePixels } from "./init-image.ts";
+import { isPreviewStep, latentPreview, SD_LATENT_RGB_FACTORS, type LatentPreview } from "./preview.ts";
 import { GaussianNoise } from "./random.ts";
-import type { LoadedModel, TensorMetadata } from "./sessions.ts";
+import type { LoadedModel, TensorMetadata, VaeEncoder } from "./sessions.ts";
+import { floatTensor, readFloats } from "./tensors.ts";
 import type { GenerateRequest } from "./types.ts";
 
 export interface TextToImageHooks {
@@ -15,6 +20,11 @@ export interface TextToImageHooks {
   isAborted(): boolean;
   /** Unconditional and conditional guidance halves in one UNet call (when the batch axis allows). */
   batchGuidance: boolean;
+  /** Live previews: only computed when present. */
+  preview?: {
+    every: number;
+    onPreview(preview: LatentPreview & { step: number; total: number; imageIndex: number }): void;
+  };
 }
 
 export interface RawImage {
@@ -22,11 +32,22 @@ export interface RawImage {
   width: number;
   height: number;
   seed: number;
+  thumbnail: { webp: Uint8Array; width: number; height: number };
+}
+
+export interface RawResult {
+  images: RawImage[];
+  promptTruncated: boolean;
+  negativePromptTruncated: boolean;
 }
 
 const MAX_IMAGES = 16;
+/** diffusers' StableDiffusionImg2ImgPipeline default. */
+export const DEFAULT_STRENGTH = 0.75;
+/** Longer side of GeneratedImage.thumbnail. */
+export const THUMBNAIL_MAX_SIDE = 256;
 
-export async function textToImage(model: LoadedModel, request: GenerateRequest, hooks: TextToImageHooks): Promise<{ images: RawImage[]; promptTruncated: boolean }> {
+export async function textToImage(model: LoadedModel, request: GenerateRequest, hooks: TextToImageHooks): Promise<RawResult> {
   const { layout, io, info } = model;
   const n = request.n ?? 1;
   validate(request, n, layout.vaeScaleFactor);
@@ -34,17 +55,33 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
     if (hooks.isAborted()) throw abortError();
   };
   checkAbort();
+  const encoderLoad = request.initImage ? model.vaeEncoder() : undefined;
+  if (encoderLoad === null) {
+    throw new PipelineInputError(`initImage needs a VAE encoder, and ${layout.dir} has no vae_encoder/model.onnx`);
+  }
+  const encoder = encoderLoad ? await encoderLoad : null;
 
   // 1. Prompt embeddings. diffusers: guidance_scale > 1 enables classifier-free guidance.
   const guided = request.guidance > 1;
   const cond = model.tokenizer.encodeForModelWithInfo(request.prompt);
-  const rows = guided ? [model.tokenizer.encodeForModel(request.negativePrompt ?? ""), cond.ids] : [cond.ids];
+  const uncond = model.tokenizer.encodeForModelWithInfo(request.negativePrompt ?? "");
+  const rows = guided ? [uncond.ids, cond.ids] : [cond.ids];
   const embeddings = await encodeText(model, rows);
   const uncondEmbedding = guided ? embeddings[0]! : null;
   const condEmbedding = embeddings[embeddings.length - 1]!;
   const contextDims = [1, ...embeddings.dims];
 
-  // 2. Initial latents: one seeded generator per image, later also its step noise.
+  // 2. Scheduler from the model's own config; img2img keeps only the last timesteps.
+  const scheduler = createScheduler(request.scheduler ?? layout.defaultScheduler, layout.schedulerConfig);
+  scheduler.setTimesteps(request.steps);
+  const strength = request.strength ?? DEFAULT_STRENGTH;
+  const timesteps = request.initImage ? startAtStrength(scheduler, request.steps, strength) : scheduler.timesteps;
+  if (timesteps.length === 0) {
+    // diffusers raises the same way when steps × strength rounds down to nothing.
+    throw new PipelineInputError(`strength ${strength} × ${request.steps} steps leaves no denoising step; raise steps or strength`);
+  }
+
+  // 3. Initial latents: one seeded generator per image, later also its step noise.
   const channels = info.latentChannels;
   const latentHeight = request.height / layout.vaeScaleFactor;
   const latentWidth = request.width / layout.vaeScaleFactor;
@@ -52,15 +89,18 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
   const generators = Array.from({ length: n }, (_, i) => new GaussianNoise(request.seed + i));
   let latents: Float64Array = new Float64Array(n * perImage);
   generators.forEach((g, i) => g.fill(latents.subarray(i * perImage, (i + 1) * perImage)));
-
-  // 3. Scheduler from the model's own config.
-  const scheduler = createScheduler(request.scheduler ?? layout.defaultScheduler, layout.schedulerConfig);
-  scheduler.setTimesteps(request.steps);
-  for (let i = 0; i < latents.length; i++) latents[i]! *= scheduler.initNoiseSigma;
+  if (request.initImage) {
+    const initLatents = await encodeInitImage(model, encoder!, request, channels, perImage);
+    checkAbort();
+    // prepare_latents: add_noise(init_latents, noise, timesteps[0]), the same init latents for every image.
+    latents = noiseImages(scheduler, initLatents, latents, n, timesteps[0]!);
+  } else {
+    for (let i = 0; i < latents.length; i++) latents[i]! *= scheduler.initNoiseSigma;
+  }
 
   // 4. Denoising loop.
-  const timesteps = scheduler.timesteps;
   const sampleDims = [channels, latentHeight, latentWidth];
+  const preview = hooks.preview && channels === SD_LATENT_RGB_FACTORS.length ? hooks.preview : null;
   for (const [index, t] of timesteps.entries()) {
     checkAbort();
     const modelInput = scheduler.scaleModelInput(latents, t);
@@ -96,7 +136,16 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
     const result = scheduler.step(noisePred, t, latents, noise ? { noise } : undefined);
     // LCM's output is the last step's denoised sample (diffusers' LatentConsistencyModelPipeline).
     latents = index === timesteps.length - 1 && result.denoised ? result.denoised : result.prevSample;
-    hooks.onProgress(index + 1, timesteps.length);
+    const step = index + 1;
+    hooks.onProgress(step, timesteps.length);
+    if (preview && isPreviewStep(step, timesteps.length, preview.every)) {
+      // The current estimate of the clean latents reads far better than the noisy sample.
+      const estimate = result.denoised ?? result.predOriginalSample ?? result.prevSample;
+      for (let i = 0; i < n; i++) {
+        const image = await latentPreview(estimate.subarray(i * perImage, (i + 1) * perImage), latentWidth, latentHeight);
+        preview.onPreview({ ...image, step, total: timesteps.length, imageIndex: i });
+      }
+    }
   }
 
   // 5. Decode each image (one at a time: a 512² VAE pass is the memory peak).
@@ -111,10 +160,28 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
     if (imageChannels !== 3 || height !== request.height || width !== request.width) {
       throw new ModelError(`vae_decoder returned [${decoded.dims.join(", ")}] for a ${request.width}×${request.height} request`);
     }
-    const png = await encodePng(readFloats(decoded), width, height);
-    images.push({ png, width, height, seed: request.seed + i });
+    const rgb = toRgb(readFloats(decoded), width, height);
+    const [png, thumbnail] = await Promise.all([encodePng(rgb, width, height), encodeThumbnail(rgb, width, height)]);
+    images.push({ png, width, height, seed: request.seed + i, thumbnail });
   }
-  return { images, promptTruncated: cond.truncated };
+  return { images, promptTruncated: cond.truncated, negativePromptTruncated: uncond.truncated };
+}
+
+async function encodeInitImage(model: LoadedModel, encoder: VaeEncoder, request: GenerateRequest, channels: number, perImage: number): Promise<Float64Array> {
+  const pixels = await initImagePixels(request.initImage!, request.width, request.height);
+  const latents = await encodeInitLatents(encoder, pixels, request.width, request.height, channels, model.layout.vaeScalingFactor);
+  if (latents.length !== perImage) {
+    throw new ModelError(`vae_encoder made ${latents.length / channels} latent cells for a ${request.width}×${request.height} image; the UNet expects ${perImage / channels}`);
+  }
+  return latents;
+}
+
+/** Each image's seeded noise added to the shared init latents at timestep t. */
+function noiseImages(scheduler: Scheduler, initLatents: Float64Array, noise: Float64Array, n: number, t: number): Float64Array {
+  const perImage = initLatents.length;
+  const out = new Float64Array(n * perImage);
+  for (let i = 0; i < n; i++) out.set(scheduler.addNoise(initLatents, noise.subarray(i * perImage, (i + 1) * perImage), t), i * perImage);
+  return out;
 }
 
 function validate(request: GenerateRequest, n: number, scale: number): void {
@@ -133,6 +200,15 @@ function validate(request: GenerateRequest, n: number, scale: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES) fail(`n must be an integer from 1 to ${MAX_IMAGES} (got ${n})`);
   if (request.scheduler !== undefined && !isSchedulerName(request.scheduler)) {
     fail(`unknown scheduler ${String(request.scheduler)}`);
+  }
+  if (request.initImage !== undefined && !(request.initImage instanceof Uint8Array && request.initImage.length > 0)) {
+    fail("initImage must be the non-empty bytes of a PNG, JPEG or WebP image");
+  }
+  if (request.strength !== undefined) {
+    if (request.initImage === undefined) fail("strength applies only with an initImage");
+    if (!(typeof request.strength === "number" && request.strength > 0 && request.strength <= 1)) {
+      fail(`strength must be greater than 0 and at most 1 (got ${request.strength})`);
+    }
   }
 }
 
@@ -228,17 +304,6 @@ function timestepTensor(meta: TensorMetadata, t: number): ort.Tensor {
   }
 }
 
-function floatTensor(type: string, data: Float64Array, dims: number[]): ort.Tensor {
-  if (type === "float16") return new ort.Tensor("float16", toHalfArray(data), dims);
-  return new ort.Tensor("float32", Float32Array.from(data), dims);
-}
-
-function readFloats(tensor: ort.Tensor): Float64Array {
-  if (tensor.type === "float16") return fromHalfArray(tensor.data as Uint16Array);
-  if (tensor.type === "float32") return Float64Array.from(tensor.data as Float32Array);
-  throw new ModelError(`model output has element type ${tensor.type}; expected float32 or float16`);
-}
-
 function concat(parts: Float64Array[]): Float64Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
@@ -255,8 +320,8 @@ function splitBatch(data: Float64Array, batch: number): Float64Array[] {
   return Array.from({ length: batch }, (_, i) => data.subarray(i * size, (i + 1) * size));
 }
 
-/** NCHW floats in [-1, 1] → 8-bit RGB PNG, as diffusers' (x / 2 + 0.5).clamp(0, 1) * 255, rounded. */
-async function encodePng(chw: Float64Array, width: number, height: number): Promise<Uint8Array> {
+/** NCHW floats in [-1, 1] → interleaved 8-bit RGB, as diffusers' (x / 2 + 0.5).clamp(0, 1) * 255, rounded. */
+function toRgb(chw: Float64Array, width: number, height: number): Uint8Array {
   const plane = width * height;
   const rgb = new Uint8Array(plane * 3);
   for (let c = 0; c < 3; c++) {
@@ -265,6 +330,19 @@ async function encodePng(chw: Float64Array, width: number, height: number): Prom
       rgb[p * 3 + c] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
     }
   }
-  // Raw input must be Uint8: sharp turns Float32 raw pixels into black.
+  return rgb;
+}
+
+// Raw input must be Uint8: sharp turns Float32 raw pixels into black.
+async function encodePng(rgb: Uint8Array, width: number, height: number): Promise<Uint8Array> {
   return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/** Longer side ≤ THUMBNAIL_MAX_SIDE, aspect kept, never enlarged. */
+async function encodeThumbnail(rgb: Uint8Array, width: number, height: number): Promise<RawImage["thumbnail"]> {
+  const { data, info } = await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: "inside", withoutEnlargement: true })
+    .webp({ quality: 80 })
+    .toBuffer({ resolveWithObject: true });
+  return { webp: data, width: info.width, height: info.height };
 }

@@ -33,6 +33,16 @@ export interface GenerateRequest {
   n?: number;
   /** Defaults to the scheduler named by the model's scheduler_config.json. */
   scheduler?: SchedulerName;
+  /**
+   * Image-to-image ("variations"): PNG, JPEG or WebP bytes to start from instead of
+   * pure noise. Resized to cover width×height (centre crop). Needs vae_encoder/.
+   */
+  initImage?: Uint8Array;
+  /**
+   * How far to noise initImage, 0 < strength ≤ 1 (default 0.75): diffusers runs the
+   * last floor(steps × strength) of the `steps` timesteps. Only with initImage.
+   */
+  strength?: number;
 }
 
 export interface GenerateProgress {
@@ -40,8 +50,28 @@ export interface GenerateProgress {
   total: number;
 }
 
+/** A cheap look at a generation in flight: the latents' current denoised estimate. */
+export interface GeneratePreview {
+  /** Steps done so far (as GenerateProgress.step) and steps this run will take. */
+  step: number;
+  total: number;
+  /** Which of the request's n images this shows (0-based). */
+  imageIndex: number;
+  /** A small WebP: latent resolution ×2 (128×128 for a 512×512 request). */
+  webp: Buffer;
+  width: number;
+  height: number;
+}
+
 export interface GenerateOptions {
   onProgress?: (progress: GenerateProgress) => void;
+  /**
+   * Live previews, decoded with a linear latent→RGB projection (no VAE pass). Only
+   * computed when this is given; needs a 4-channel latent model (SD 1.x/2.x).
+   */
+  onPreview?: (preview: GeneratePreview) => void;
+  /** Preview after every this many steps (default 4), never after the last step. */
+  previewEvery?: number;
   /** Aborting rejects the generation with an AbortError between denoising steps. */
   signal?: AbortSignal;
 }
@@ -51,12 +81,22 @@ export interface GeneratedImage {
   width: number;
   height: number;
   seed: number;
+  /** WebP of the final image, longer side at most 256 px (never enlarged), same aspect ratio. */
+  thumbnail: ImageThumbnail;
+}
+
+export interface ImageThumbnail {
+  webp: Buffer;
+  width: number;
+  height: number;
 }
 
 export interface GenerateResult {
   images: GeneratedImage[];
   /** The prompt had more tokens than the text encoder takes and was cut. */
   promptTruncated: boolean;
+  /** Same for the negative prompt (reported even when guidance ≤ 1 leaves it unused). */
+  negativePromptTruncated: boolean;
 }
 
 /** What the engine found when it loaded a model folder. */

@@ -53,6 +53,10 @@ async function handle(message: ToWorker): Promise<void> {
         batchGuidance: init.batchGuidance,
         isAborted: () => Atomics.load(aborted, 0) !== 0,
         onProgress: (step, total) => post({ type: "progress", id: message.id, step, total }),
+        preview: message.preview && {
+          every: message.preview.every,
+          onPreview: ({ webp, ...rest }) => port.postMessage({ type: "preview", id: message.id, webp, ...rest } satisfies FromWorker, [webp.buffer as ArrayBuffer]),
+        },
       });
       post({ type: "result", id: message.id, value: result });
       return;
