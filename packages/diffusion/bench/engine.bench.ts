@@ -18,7 +18,7 @@
 //     thread and this thread's raw session included).
 // Medians throughout, after warm-up. Not part of the test suite.
 import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
@@ -160,9 +160,14 @@ async function main(): Promise<void> {
         ...schedulerRows.map(([name, time]): [string, string] => [`scheduler.step ${name} (4×64×64)`, time]),
         ["tokenizer (distinct prompts, median)", `${Math.round(median(rates)).toLocaleString("en")} prompts/s`],
         ["peak RSS (maxRSS, whole process)", `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`],
+        // Other processes' load skews all timings on a small machine: say how busy it was.
+        ["machine load average (1 min) at the end", loadavg()[0]!.toFixed(2)],
       ];
       const width = Math.max(...rows.map(([k]) => k.length));
       for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+      if (loadavg()[0]! > availableParallelism() - 0.5) {
+        console.log(`\nwarning: the machine was busy (load ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} CPUs); other processes skew these timings, run again when it is idle`);
+      }
     }
   } finally {
     await rm(root, { recursive: true, force: true });
