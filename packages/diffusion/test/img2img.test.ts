@@ -161,7 +161,9 @@ describe("image-to-image", () => {
     for (const strength of [0, -0.5, 1.01, Number.NaN]) {
       await assert.rejects(engine.generate(request({ strength })), { name: "PipelineInputError", message: /strength must be greater than 0 and at most 1/ });
     }
-    await assert.rejects(engine.generate(request({ strength: 0.04 })), { name: "PipelineInputError", message: /leaves no denoising step/ });
+    for (const scheduler of ["euler", "pndm"] as const) {
+      await assert.rejects(engine.generate(request({ strength: 0.04, scheduler })), { name: "PipelineInputError", message: /leaves no denoising step/ });
+    }
     await assert.rejects(engine.generate(request({ initImage: undefined, strength: 0.5 })), { name: "PipelineInputError", message: /only with an initImage/ });
     await assert.rejects(engine.generate(request({ initImage: new TextEncoder().encode("definitely not a picture") })), {
       name: "PipelineInputError",

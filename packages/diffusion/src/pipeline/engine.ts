@@ -14,6 +14,13 @@ interface Pending extends Callbacks {
 
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** postMessage clones a view's whole ArrayBuffer (a pooled or sliced Buffer's too): send just the image. */
+function exactInitImage(request: GenerateRequest): GenerateRequest {
+  const image = request.initImage;
+  if (!(image instanceof Uint8Array) || image.byteLength === image.buffer.byteLength) return request;
+  return { ...request, initImage: new Uint8Array(image) }; // a copy (Buffer#slice would not be)
+}
+
 const WORKER_ENTRY = new URL("./worker-entry.mjs", import.meta.url);
 const WORKER_MODULE = new URL("./worker.ts", import.meta.url).href;
 
@@ -58,7 +65,7 @@ export class DiffusionEngine {
     const onAbort = () => Atomics.store(new Int32Array(abortFlag), 0, 1);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const message: ToWorker = { type: "generate", id: 0, request, abortFlag, ...(onPreview ? { preview: { every: previewEvery } } : {}) };
+      const message: ToWorker = { type: "generate", id: 0, request: exactInitImage(request), abortFlag, ...(onPreview ? { preview: { every: previewEvery } } : {}) };
       const raw = (await this.call(message, { onProgress, onPreview })) as RawResult;
       return {
         promptTruncated: raw.promptTruncated,

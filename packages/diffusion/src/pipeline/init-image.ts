@@ -5,6 +5,9 @@ import { ModelError, PipelineInputError } from "./errors.ts";
 import type { VaeEncoder } from "./sessions.ts";
 import { floatTensor, readFloats } from "./tensors.ts";
 
+/** Refuses decompression bombs: 8192×8192 is far beyond any SD resolution. */
+const MAX_INPUT_PIXELS = 8192 * 8192;
+
 /**
  * Decodes PNG/JPEG/WebP bytes and fits them to width×height like CSS
  * `object-fit: cover` (scale, centre crop), as NCHW floats in [-1, 1]
@@ -14,7 +17,7 @@ import { floatTensor, readFloats } from "./tensors.ts";
 export async function initImagePixels(bytes: Uint8Array, width: number, height: number): Promise<Float64Array> {
   let rgb: Buffer;
   try {
-    rgb = await sharp(bytes, { failOn: "error" })
+    rgb = await sharp(bytes, { failOn: "error", limitInputPixels: MAX_INPUT_PIXELS })
       .autoOrient()
       .resize(width, height, { fit: "cover", position: "centre" })
       .toColourspace("srgb")

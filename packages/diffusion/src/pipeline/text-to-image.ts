@@ -75,11 +75,11 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
   const scheduler = createScheduler(request.scheduler ?? layout.defaultScheduler, layout.schedulerConfig);
   scheduler.setTimesteps(request.steps);
   const strength = request.strength ?? DEFAULT_STRENGTH;
-  const timesteps = request.initImage ? startAtStrength(scheduler, request.steps, strength) : scheduler.timesteps;
-  if (timesteps.length === 0) {
+  if (request.initImage && Math.trunc(request.steps * strength) < 1) {
     // diffusers raises the same way when steps × strength rounds down to nothing.
     throw new PipelineInputError(`strength ${strength} × ${request.steps} steps leaves no denoising step; raise steps or strength`);
   }
+  const timesteps = request.initImage ? startAtStrength(scheduler, request.steps, strength) : scheduler.timesteps;
 
   // 3. Initial latents: one seeded generator per image, later also its step noise.
   const channels = info.latentChannels;
