@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
         modelsDir,
         onProgress: (p) => {
           if (bar) {
-            if (!bar.isActive) bar.start(p.bytesTotal, 0, { file: p.file, done: "0 B", size: formatBytes(p.bytesTotal) });
+            if (!bar.isActive) bar.start(p.bytesTotal, p.bytesDone, { file: p.file, done: formatBytes(p.bytesDone), size: formatBytes(p.bytesTotal) });
             bar.update(p.bytesDone, { file: p.file, done: formatBytes(p.bytesDone), size: formatBytes(p.bytesTotal) });
           } else if (p.file !== lastFile) {
             lastFile = p.file;

@@ -67,7 +67,8 @@ export function hubConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): Requ
 interface WantedFile {
   path: string;
   size: number;
-  checksum: NonNullable<ManifestFile["hubChecksum"]>;
+  /** Null only for a xet-only entry without LFS metadata: then the size is all the listing vouches for. */
+  checksum: ManifestFile["hubChecksum"] | null;
 }
 
 /** The pipeline files of `repo@revision`, with the checksum the hub gives for each. */
@@ -92,7 +93,11 @@ export async function listPipelineFiles(options: HubPullOptions): Promise<Wanted
       path: e.path,
       size: e.lfs?.size ?? e.size,
       // LFS (and xet-backed) files: the listing's lfs.oid is the content's sha256. Others: git's blob id.
-      checksum: e.lfs ? { kind: "lfs-sha256", value: e.lfs.oid } : { kind: "git-blob-sha1", value: e.oid ?? "" },
+      checksum: e.lfs
+        ? { kind: "lfs-sha256", value: e.lfs.oid }
+        : e.oid && !e.xetHash
+          ? { kind: "git-blob-sha1", value: e.oid }
+          : null,
     }))
     .sort((a, b) => a.path.localeCompare(b.path));
   if (!wanted.some((f) => f.path === "model_index.json")) {
@@ -126,7 +131,7 @@ export async function pullHubRepo(options: HubPullOptions): Promise<ManifestFile
     let digests = await existingMatch(dest, file);
     if (digests) report(file.size);
     else digests = await downloadVerified(options, file, dest, report);
-    result.push({ path: file.path, size: digests.size, sha256: digests.sha256, hubChecksum: file.checksum });
+    result.push({ path: file.path, size: digests.size, sha256: digests.sha256, ...(file.checksum ? { hubChecksum: file.checksum } : {}) });
     bytesBefore += file.size;
   }
   return result;
@@ -141,6 +146,7 @@ async function existingMatch(dest: string, file: WantedFile): Promise<FileDigest
 
 function checksumMatches(digests: FileDigests, file: WantedFile): boolean {
   if (digests.size !== file.size) return false;
+  if (!file.checksum) return true;
   return file.checksum.kind === "lfs-sha256" ? digests.sha256 === file.checksum.value : digests.gitBlobSha1 === file.checksum.value;
 }
 
@@ -190,7 +196,7 @@ async function downloadVerified(options: HubPullOptions, file: WantedFile, dest:
         if (attempt >= attempts || isPermanent(err)) {
           throw err instanceof ModelPullError ? err : new ModelPullError(`${file.path}: ${describeHubError(err)}`);
         }
-        options.onRetry?.(file.path, attempt, err instanceof Error ? err : new Error(String(err)));
+        options.onRetry?.(file.path, attempt, new Error(describeHubError(err), { cause: err }));
         await delay((options.retryDelayMs ?? 500) * 2 ** (attempt - 1));
         continue;
       }
@@ -203,9 +209,11 @@ async function downloadVerified(options: HubPullOptions, file: WantedFile, dest:
         await writeFile(part, "");
         continue;
       }
-      const got = file.checksum.kind === "lfs-sha256" ? digests.sha256 : digests.gitBlobSha1;
+      const { checksum } = file;
+      const got = checksum ? ` with ${checksum.kind} ${checksum.kind === "lfs-sha256" ? digests.sha256 : digests.gitBlobSha1}` : "";
+      const listed = checksum ? ` with ${checksum.value}` : "";
       throw new ChecksumMismatchError(
-        `${file.path}: downloaded ${digests.size} bytes with ${file.checksum.kind} ${got}, but the hub lists ${file.size} bytes with ${file.checksum.value}; the download was discarded`,
+        `${file.path}: downloaded ${digests.size} bytes${got}, but the hub lists ${file.size} bytes${listed}; the download was discarded`,
       );
     }
     await rename(part, dest);
