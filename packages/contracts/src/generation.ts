@@ -32,7 +32,7 @@ const GenerationRequestFields = z
 export const GenerationRequest = GenerationRequestFields.refine((r) => r.strength === undefined || r.init_image_id !== undefined, {
     message: "needs init_image_id",
     path: ["strength"],
-  });
+  }).meta({ id: "GenerationRequest", description: "What to draw. Unknown fields are refused; omitted fields take the defaults shown." });
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
 
@@ -52,7 +52,9 @@ export function creditCost(req: Pick<GenerationRequest, "width" | "height" | "st
   return perImage * req.n;
 }
 
-export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
+export const JobStatus = z
+  .enum(["queued", "running", "succeeded", "failed", "canceled"])
+  .meta({ id: "JobStatus", description: "queued → running → succeeded | failed | canceled (a queued job can also be canceled directly)" });
 export type JobStatus = z.infer<typeof JobStatus>;
 
 export const GenerationImage = z.object({
@@ -63,7 +65,7 @@ export const GenerationImage = z.object({
   height: z.number().int(),
   seed: z.number().int(),
   content_type: z.string(),
-});
+}).meta({ id: "GenerationImage", description: "One stored image; `url` and `thumbnail_url` are signed URLs valid for one hour." });
 
 /** The job object the API returns for every generation. */
 export const Generation = z.object({
@@ -81,8 +83,10 @@ export const Generation = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
-});
+  /** Queued jobs created before this one across the platform (0 = next); null unless queued. */
+  queue_position: z.number().int().nullable(),
+}).meta({ id: "Generation", description: "A generation job: its request as run (seed and model fixed), progress, images and credits." });
 export type Generation = z.infer<typeof Generation>;
 
-export const CancelOutcome = z.enum(["canceled", "cancellation_requested", "already_finished"]);
+export const CancelOutcome = z.enum(["canceled", "cancellation_requested", "already_finished"]).meta({ id: "CancelOutcome" });
 export type CancelOutcome = z.infer<typeof CancelOutcome>;

@@ -3,3 +3,5 @@ export * from "./job-message.ts";
 export * from "./problem.ts";
 export * from "./billing.ts";
 export * from "./auth.ts";
+export * from "./generation-list.ts";
+export * from "./openai.ts";

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from "node:crypto";
 import {
+  GenerationListQuery,
   GenerationRequest,
   MAX_SEED,
   creditCost,
@@ -328,15 +329,37 @@ export async function listJobs(p: Platform, workspaceId: string, limit = 20): Pr
   });
 }
 
-/** The API's job object. `imageUrl` decides how each image is reached (signed URL, app route). */
+/** How a generation object reaches its images (signed URL, app route). */
 export interface GenerationUrls {
   image(img: Image): Promise<string> | string;
   thumbnail?(img: Image): Promise<string> | string;
   preview?(job: Job): Promise<string> | string;
 }
 
-export async function toGeneration(job: Job & { images: Image[] }, urls: GenerationUrls | ((img: Image) => Promise<string> | string)): Promise<Generation> {
+/**
+ * How many queued jobs, across the platform, were created before this one
+ * (0 = next in line); null unless it is queued. One count query, ordered like
+ * the list (createdAt, then id).
+ */
+export async function queuePosition(p: Pick<Platform, "db">, job: Pick<Job, "id" | "status" | "createdAt">): Promise<number | null> {
+  if (job.status !== "queued") return null;
+  return p.db.job.count({
+    where: { status: "queued", OR: [{ createdAt: { lt: job.createdAt } }, { createdAt: job.createdAt, id: { lt: job.id } }] },
+  });
+}
+
+/**
+ * The API's job object. `urls` decides how images are reached (signed URL,
+ * app route); with the platform, a queued job also gets its `queue_position`
+ * (without it, `queue_position` is null).
+ */
+export async function toGeneration(
+  job: Job & { images: Image[] },
+  urls: GenerationUrls | ((img: Image) => Promise<string> | string),
+  p?: Pick<Platform, "db">,
+): Promise<Generation> {
   const u: GenerationUrls = typeof urls === "function" ? { image: urls } : urls;
+  const position = p ? await queuePosition(p, job) : null;
   const showPreview = job.status === "running" && job.previewKey && u.preview;
   return {
     id: job.id,
@@ -363,7 +386,60 @@ export async function toGeneration(job: Job & { images: Image[] }, urls: Generat
     created_at: job.createdAt.toISOString(),
     started_at: job.startedAt?.toISOString() ?? null,
     finished_at: job.finishedAt?.toISOString() ?? null,
+    queue_position: position,
   };
 }
 
+export interface GenerationPage {
+  jobs: Array<Job & { images: Image[] }>;
+  /** Opaque cursor of the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+// The cursor is the (createdAt, id) of the page's last job: stable under
+// inserts, unlike an offset. Base64url JSON, opaque to clients.
+const encodeCursor = (job: Pick<Job, "createdAt" | "id">) => Buffer.from(JSON.stringify([job.createdAt.toISOString(), job.id])).toString("base64url");
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const invalid = new AppError("validation_failed", "cursor is not a valid cursor", [{ field: "cursor", message: "is not a valid cursor" }]);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || typeof value[1] !== "string" || !isUuid(value[1])) throw invalid;
+  const createdAt = new Date(value[0]);
+  if (Number.isNaN(createdAt.getTime())) throw invalid;
+  return { createdAt, id: value[1] };
+}
+
+/**
+ * A page of the workspace's jobs, newest first (createdAt, then id), from the
+ * raw query of GET /api/v1/generations (`limit`, `cursor`, `status`).
+ */
+export async function listGenerations(p: Platform, workspaceId: string, input: unknown): Promise<GenerationPage> {
+  const parsed = GenerationListQuery.safeParse(input);
+  if (!parsed.success) {
+    const fields = fieldErrors(parsed.error);
+    throw new AppError("validation_failed", describeFieldErrors(fields), fields);
+  }
+  const { limit, cursor, status } = parsed.data;
+  const after = cursor ? decodeCursor(cursor) : null;
+  const rows = await p.db.job.findMany({
+    where: {
+      workspaceId,
+      ...(status ? { status } : {}),
+      ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: limit + 1,
+    include: { images: { orderBy: { index: "asc" } } },
+  });
+  const jobs = rows.slice(0, limit);
+  return { jobs, nextCursor: rows.length > limit ? encodeCursor(jobs[jobs.length - 1]!) : null };
+}
+
 export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+
+export * from "./generation-events.ts";
