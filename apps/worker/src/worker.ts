@@ -55,6 +55,7 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
   let inFlight: Promise<void> | null = null;
   // The receipt handle of a job interrupted by shutdown: made visible once the consumer has let go of it.
   let handBack: string | undefined;
+  let currentJobId: string | undefined;
 
   const consumer = createJobConsumer({
     client: opts.sqs,
@@ -69,6 +70,7 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
         await queue.releaseMessage(message.ReceiptHandle!);
         throw new Error("worker is stopping; message handed back");
       }
+      currentJobId = jobIdOf(message.Body);
       const run = processJobMessage(jobCtx, message.Body, { signal: shutdown.signal });
       inFlight = run.then(
         () => undefined,
@@ -80,9 +82,15 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
         await run;
       } finally {
         inFlight = null;
+        currentJobId = undefined;
       }
     },
     onError: (err) => log.warn({ err: err.message }, "queue error"),
+    // The message stays on the queue: it is redelivered after its visibility timeout.
+    onProcessingError: (err, message) => {
+      if (err instanceof JobInterruptedError) return; // logged where it happened
+      log.warn({ jobId: jobIdOf(message.Body), err: err.message }, "message left on the queue for redelivery");
+    },
   });
 
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
@@ -111,11 +119,12 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
     consumer.stop({ abort: !current });
     const sweeperStopped = sweeper?.stop();
     if (current) {
-      log.info({ graceMs }, "stopping: no new jobs; letting the current one finish");
+      const jobLog = log.child({ jobId: currentJobId });
+      jobLog.info({ graceMs }, "stopping: no new jobs; letting the current one finish");
       if (!(await settlesWithin(current, graceMs, shutdown.signal))) {
-        log.warn("grace period over: interrupting the current job");
+        jobLog.warn("grace period over: interrupting the current job");
         shutdown.abort(new Error("worker shutting down"));
-        if (!(await settlesWithin(current, ABORT_WAIT_MS))) log.error("the current job did not stop; its lease and message will expire");
+        if (!(await settlesWithin(current, ABORT_WAIT_MS))) jobLog.error("the current job did not stop; its lease and message will expire");
       }
     }
     if (handBack) {
@@ -152,5 +161,15 @@ async function settlesWithin(promise: Promise<unknown>, ms: number, cancel?: Abo
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The job a raw message names, for log lines; undefined when unreadable. */
+function jobIdOf(body: string | undefined): string | undefined {
+  try {
+    const jobId = (JSON.parse(body ?? "") as { jobId?: unknown } | null)?.jobId;
+    return typeof jobId === "string" ? jobId : undefined;
+  } catch {
+    return undefined;
   }
 }

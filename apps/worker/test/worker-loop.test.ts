@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { claimJob, getJob, signUp, submitGeneration, type Platform } from "@lucid/core";
 import { DiffusionEngine, ensureFixtureModel } from "@lucid/diffusion";
 import { createSqsClient, DeadLetterQueue, SqsJobQueue } from "@lucid/queue";
@@ -45,15 +45,17 @@ describe("worker loop: at-least-once delivery from SQS", () => {
    * The next message's body, hidden for 30 s. Polls a few times: a stopped
    * worker's cut-off long poll may leave a message hidden for its 2 s visibility.
    */
-  const receiveBody = (queueUrl: string) =>
-    waitFor(
+  const receiveOne = async (queueUrl: string) => {
+    const m = await waitFor(
       "a message",
-      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, VisibilityTimeout: 30 }))).Messages?.[0]?.Body,
+      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, VisibilityTimeout: 30 }))).Messages?.[0],
       { tries: 10, everyMs: 0 },
     );
-  /** Short visibility and heartbeat; 1 s long polls so stopping is quick. */
+    return { body: m.Body ?? "", receiptHandle: m.ReceiptHandle! };
+  };
+  /** 2 s visibility, extended every 0.5 s while a job runs; 1 s long polls so stopping is quick. */
   const loop = (ctx: WorkerContext, over: Partial<Parameters<typeof startWorker>[1]> = {}) =>
-    startWorker(ctx, { sqs, queueUrl: t.config.queueUrl, visibilitySeconds: 2, heartbeatSeconds: 1, waitTimeSeconds: 1, ...over });
+    startWorker(ctx, { sqs, queueUrl: t.config.queueUrl, visibilitySeconds: 2, heartbeatSeconds: 0.5, waitTimeSeconds: 1, ...over });
 
   before(async () => {
     modelsDir = mkdtempSync(join(tmpdir(), "lucid-worker-models-"));
@@ -164,7 +166,7 @@ describe("worker loop: at-least-once delivery from SQS", () => {
   it("fails a job at once on a model error (permanent), releasing its credits", async () => {
     const workspaceId = await newWorkspace();
     const job = await submit(t.platform, workspaceId, { prompt: "no model", width: 64, height: 64, steps: 2 });
-    const body = await receiveBody(t.config.queueUrl);
+    const { body, receiptHandle } = await receiveOne(t.config.queueUrl);
     assert.equal(JSON.parse(body).jobId, job.id);
     // Resolving (no throw) means the message is deleted: no retry of a job that cannot succeed.
     await processJobMessage(context({ modelDir: join(modelsDir, "missing") }), body);
@@ -175,6 +177,7 @@ describe("worker loop: at-least-once delivery from SQS", () => {
     assert.equal(failed.creditsReleased, failed.creditsReserved);
     assert.equal(await balance(t.platform, workspaceId), 50);
     await assertSettledOnce(t.platform, job.id, "release");
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: t.config.queueUrl, ReceiptHandle: receiptHandle }));
   });
 
   it("fails a job whose message SQS dead-lettered after 5 receives, releasing its credits", async () => {
@@ -211,7 +214,8 @@ describe("worker loop: at-least-once delivery from SQS", () => {
   it("keeps the dead letter of a job a live worker still holds, and leaves the job running", async () => {
     const workspaceId = await newWorkspace();
     const job = await submit(t.platform, workspaceId, { prompt: "still running", width: 64, height: 64, steps: 2 });
-    const body = await receiveBody(t.config.queueUrl);
+    const { body, receiptHandle } = await receiveOne(t.config.queueUrl);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: t.config.queueUrl, ReceiptHandle: receiptHandle }));
     assert.ok((await claimJob(t.platform, job.id, "worker-elsewhere", 60_000)).claimed);
     await t.platform.queue.sendToDeadLetter(body, "a duplicate copy gave up");
 

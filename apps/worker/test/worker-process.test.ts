@@ -103,7 +103,7 @@ describe("worker process: shutdown and crashes never lose or double-charge a job
 
   it("SIGTERM mid-job: past its grace period the worker hands the job back and exits 0; a fresh worker completes it once", async (tc) => {
     const workspaceId = await newWorkspace();
-    const job = await submitGeneration(t.platform, { workspaceId, source: "api" }, { prompt: "interrupted", width: 512, height: 512, steps: 50, n: 4, seed: 11 });
+    const job = await submitGeneration(t.platform, { workspaceId, source: "api" }, { prompt: "interrupted", width: 512, height: 512, steps: 50, n: 2, seed: 11 });
     // A long visibility timeout: if the message comes back soon, it is because the worker let it go.
     const w = spawnWorker({ LUCID_WORKER_GRACE_SECONDS: "1", LUCID_WORKER_VISIBILITY_SECONDS: "120", LUCID_WORKER_LEASE_SECONDS: "120" });
     await midRun(job.id, w);
@@ -133,9 +133,9 @@ describe("worker process: shutdown and crashes never lose or double-charge a job
     try {
       const done = after.status === "queued" ? await finished(job.id) : after;
       assert.equal(done.status, "succeeded");
-      assert.equal(done.creditsCharged, 8);
-      assert.equal((await getJob(t.platform, workspaceId, job.id)).images.length, 4);
-      assert.equal(await balance(t.platform, workspaceId), 50 - 8);
+      assert.equal(done.creditsCharged, 4);
+      assert.equal((await getJob(t.platform, workspaceId, job.id)).images.length, 2);
+      assert.equal(await balance(t.platform, workspaceId), 50 - 4);
       await assertSettledOnce(t.platform, job.id, "capture");
     } finally {
       await fresh.stop(0);
@@ -156,7 +156,7 @@ describe("worker process: shutdown and crashes never lose or double-charge a job
       const done = await finished(job.id);
       assert.equal(done.status, "succeeded");
       assert.equal(done.attempts, 2, "claimed by the crashed worker, then taken over once");
-      assert.notEqual(running.leaseOwner, "worker-b");
+      assert.ok(running.leaseOwner?.includes(`:${w.child.pid}:`), `first held by the killed process, not ${running.leaseOwner}`);
       assert.equal(done.creditsCharged, 4);
       assert.equal((await getJob(t.platform, workspaceId, job.id)).images.length, 2);
       assert.equal(await balance(t.platform, workspaceId), 50 - 4);

@@ -130,6 +130,8 @@ export interface JobConsumerOptions {
   /** Resolves when the message is done with (it is then deleted); throws to leave it for redelivery. */
   handleMessage: (message: Message) => Promise<void>;
   onError?: (err: Error) => void;
+  /** Errors thrown by handleMessage, with their message; without it they go to onError. */
+  onProcessingError?: (err: Error, message: Message) => void;
   visibilityTimeoutSeconds?: number;
   heartbeatSeconds?: number;
   waitTimeSeconds?: number;
@@ -155,7 +157,7 @@ export function createJobConsumer(opts: JobConsumerOptions): Consumer {
     },
   });
   consumer.on("error", (err) => opts.onError?.(err));
-  consumer.on("processing_error", (err) => opts.onError?.(err));
+  consumer.on("processing_error", (err, message) => (opts.onProcessingError ? opts.onProcessingError(err, message) : opts.onError?.(err)));
   return consumer;
 }
 
