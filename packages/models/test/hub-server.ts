@@ -139,7 +139,7 @@ export async function startLoopbackHub(repos: RepoSpec[], options: { pageSize?: 
         faults.delete(key);
         res.write(body.subarray(0, fault.afterBytes), () => {
           // Let the bytes reach the client, then cut the connection mid-body.
-          setTimeout(() => res.destroy(), 150);
+          setTimeout(() => res.destroy(), 400);
         });
         return;
       }
