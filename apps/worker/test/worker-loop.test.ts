@@ -10,7 +10,7 @@ import { DiffusionEngine, ensureFixtureModel } from "@lucid/diffusion";
 import { createSqsClient, DeadLetterQueue, SqsJobQueue } from "@lucid/queue";
 import { S3ImageStore, type ImageStore } from "@lucid/storage";
 import { startTestPlatform, type TestPlatform } from "@lucid/testing";
-import { processJobMessage, type WorkerContext } from "../src/process-job.ts";
+import { JobInterruptedError, processJobMessage, type WorkerContext } from "../src/process-job.ts";
 import { startDeadLetterSweeper, sweepDeadLetters } from "../src/dead-letters.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
 import { WorkerMetrics } from "../src/metrics.ts";
@@ -161,6 +161,37 @@ describe("worker loop: at-least-once delivery from SQS", () => {
     } finally {
       await worker.stop(0);
     }
+  });
+
+  it("stops generating when another worker took the job's lease over, recording and charging nothing", async () => {
+    const workspaceId = await newWorkspace();
+    const job = await submit(t.platform, workspaceId, { ...LONG_JOB, n: 2 });
+    const { body, receiptHandle } = await receiveOne(t.config.queueUrl);
+    const outcome = processJobMessage(context({ modelDir: benchDir(), workerId: "worker-stalled" }), body).then(
+      () => "resolved",
+      (err: unknown) => err,
+    );
+    await waitFor("the job to be mid-run", async () => {
+      const row = await jobRow(t.platform, job.id);
+      return row.status === "running" && row.progressStep >= 1;
+    });
+    // As if this worker had stalled past its lease and another one had claimed the job.
+    const stolen = await t.platform.db.job.updateMany({
+      where: { id: job.id, leaseOwner: "worker-stalled" },
+      data: { leaseOwner: "worker-other", leaseExpiresAt: new Date(Date.now() + 60_000), attempts: { increment: 1 } },
+    });
+    assert.equal(stolen.count, 1);
+
+    const err = await outcome;
+    assert.ok(err instanceof JobInterruptedError, `expected an interruption, got ${String(err)}`);
+    assert.equal(err.reason, "lease_lost");
+    const row = await jobRow(t.platform, job.id);
+    assert.equal(row.status, "running");
+    assert.equal(row.leaseOwner, "worker-other", "the new owner keeps the job");
+    assert.equal(row.creditsCharged, 0);
+    assert.equal((await getJob(t.platform, workspaceId, job.id)).images.length, 0);
+    assert.deepEqual((await t.platform.db.creditEntry.findMany({ where: { jobId: job.id } })).map((e) => e.kind), ["reserve"]);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: t.config.queueUrl, ReceiptHandle: receiptHandle }));
   });
 
   it("fails a job at once on a model error (permanent), releasing its credits", async () => {
