@@ -5,3 +5,4 @@ export * from "./billing.ts";
 export * from "./auth.ts";
 export * from "./generation-list.ts";
 export * from "./openai.ts";
+export * from "./openapi.ts";
