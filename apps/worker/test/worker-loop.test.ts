@@ -167,6 +167,7 @@ describe("worker loop: at-least-once delivery from SQS", () => {
     const workspaceId = await newWorkspace();
     const job = await submit(t.platform, workspaceId, { ...LONG_JOB, n: 2 });
     const { body, receiptHandle } = await receiveOne(t.config.queueUrl);
+    assert.equal(JSON.parse(body).jobId, job.id);
     const outcome = processJobMessage(context({ modelDir: benchDir(), workerId: "worker-stalled" }), body).then(
       () => "resolved",
       (err: unknown) => err,
