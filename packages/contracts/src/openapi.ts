@@ -45,7 +45,8 @@ const ProblemDocument = Problem.extend({
   errors: Problem.shape.errors.meta({ description: "For bad input: one entry per offending field, named the way the client sent it" }),
 }).meta({ id: "Problem", description: "RFC 9457 problem details (`application/problem+json`) with a stable `code`." });
 
-export const API_KEY_PREFIX = "lucid_sk_";
+// Same prefix as core's API_KEY_PREFIX (the contracts test pins it).
+const API_KEY_PREFIX = "lucid_sk_";
 
 // Schemas defined elsewhere and used once here get their component ids on a documented copy.
 const GenerationList = GenerationListContract.meta({ id: "GenerationList" });
