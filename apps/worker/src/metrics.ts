@@ -8,6 +8,7 @@ export type JobOutcome =
   | "failed" // permanent error or retries exhausted: credits released
   | "retried" // transient error: job back to queued, message left for redelivery
   | "released" // shutdown interrupted it: job back to queued, message visible again
+  | "canceled" // the user canceled it while it ran: credits released
   | "lease_lost" // another worker took the job over
   | "duplicate" // already finished or running elsewhere
   | "invalid" // unreadable message, dead-lettered
@@ -46,7 +47,7 @@ export class WorkerMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Every label shows up at 0 from the start, so rates work without gaps.
-    for (const outcome of ["succeeded", "failed", "retried", "released", "lease_lost", "duplicate", "invalid", "dead_lettered"] satisfies JobOutcome[]) {
+    for (const outcome of ["succeeded", "failed", "retried", "released", "canceled", "lease_lost", "duplicate", "invalid", "dead_lettered"] satisfies JobOutcome[]) {
       this.jobs.inc({ outcome }, 0);
     }
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "lucid_worker_" });

@@ -1,7 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { JobMessage } from "@lucid/contracts";
-import { claimJob, completeJob, failJob, recordProgress, releaseJobLease, renewJobLease, isUuid, type Platform, type StoredImage } from "@lucid/core";
+import {
+  claimJob,
+  completeJob,
+  failJob,
+  isCancelRequested,
+  recordProgress,
+  releaseJobLease,
+  renewJobLease,
+  isUuid,
+  type Platform,
+  type StoredImage,
+} from "@lucid/core";
 import type { DiffusionEngine } from "@lucid/diffusion";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.ts";
@@ -19,6 +30,8 @@ export interface WorkerContext {
   /** Renews the lease on a timer this often while a job runs (default leaseMs / 3): one step may outlast the lease. */
   leaseRenewMs?: number;
   metrics?: WorkerMetrics;
+  /** How often a running job looks for a cancellation request (default 1000 ms). */
+  cancelPollMs?: number;
 }
 
 export interface ProcessOptions {
@@ -113,18 +126,38 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
   // stop generating, the result could not be recorded anyway.
   const leaseLost = new AbortController();
   let settled = false;
+  let lastProgressStep = 0;
   const loseLease = () => {
     if (leaseLost.signal.aborted || settled) return;
     jobLog.warn("lost the job's lease to another worker; stopping it");
     leaseLost.abort(new Error("lease lost"));
+  };
+  // A user's cancel request (core.requestCancel) is seen between steps, at most once per cancelPollMs.
+  const canceled = new AbortController();
+  let cancelCheckedAt = 0;
+  const checkCancel = () => {
+    const now = Date.now();
+    if (canceled.signal.aborted || settled || now - cancelCheckedAt < (ctx.cancelPollMs ?? 1000)) return;
+    cancelCheckedAt = now;
+    isCancelRequested(p, job.id).then(
+      (requested) => {
+        if (requested && !settled && !canceled.signal.aborted) {
+          jobLog.info("cancellation requested; stopping the job");
+          canceled.abort(new Error("canceled"));
+        }
+      },
+      (err) => jobLog.warn({ err }, "cancellation check failed"),
+    );
   };
   const renewal = setInterval(() => {
     renewJobLease(p, job.id, ctx.workerId, ctx.leaseMs).then(
       (held) => held || loseLease(),
       (err) => jobLog.warn({ err }, "lease renewal failed"),
     );
+    checkCancel();
   }, ctx.leaseRenewMs ?? Math.max(1, Math.floor(ctx.leaseMs / 3)));
-  const signal = opts.signal ? AbortSignal.any([opts.signal, leaseLost.signal]) : leaseLost.signal;
+  const signal = AbortSignal.any([leaseLost.signal, canceled.signal, ...(opts.signal ? [opts.signal] : [])]);
+  checkCancel();
 
   try {
     const req = message.request;
@@ -145,6 +178,7 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
       {
         signal,
         onProgress: ({ step, total }) => {
+          lastProgressStep = step;
           const now = performance.now();
           metrics?.stepTime.observe((now - lastStepAt) / 1000);
           lastStepAt = now;
@@ -152,6 +186,7 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
             (held) => held || loseLease(),
             (err) => jobLog.warn({ err }, "progress update failed"),
           );
+          checkCancel();
         },
       },
     );
@@ -162,7 +197,7 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
       await p.images.put(storageKey, img.png, "image/png");
       stored.push({ storageKey, width: img.width, height: img.height, seed: img.seed, contentType: "image/png" });
     }
-    const completed = await completeJob(p, job.id, ctx.workerId, stored);
+    const completed = await completeJob(p, job.id, ctx.workerId, stored, { promptTruncated: result.promptTruncated });
     settled = true;
     if (completed) {
       metrics?.job("succeeded");
@@ -173,6 +208,13 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
     }
   } catch (err) {
     settled = true;
+    if (canceled.signal.aborted && !leaseLost.signal.aborted) {
+      // The user's wish wins over a shutdown: the job ends canceled, credits released, message deleted.
+      await failJob(p, job.id, { code: "canceled", message: "Canceled while running. You were not charged." }, { workerId: ctx.workerId, status: "canceled" });
+      metrics?.job("canceled");
+      jobLog.info({ step: lastProgressStep }, "job canceled");
+      return;
+    }
     if (opts.signal?.aborted) {
       // Shutdown: queued again, so the message the caller makes visible can run it elsewhere.
       await releaseJobLease(p, job.id, ctx.workerId);

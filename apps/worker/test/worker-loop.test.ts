@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { claimJob, getJob, signUp, submitGeneration, type Platform } from "@lucid/core";
+import { claimJob, getJob, requestCancel, signUp, submitGeneration, type Platform } from "@lucid/core";
 import { DiffusionEngine, ensureFixtureModel } from "@lucid/diffusion";
 import { createSqsClient, DeadLetterQueue, SqsJobQueue } from "@lucid/queue";
 import { S3ImageStore, type ImageStore } from "@lucid/storage";
@@ -192,6 +192,32 @@ describe("worker loop: at-least-once delivery from SQS", () => {
     assert.equal(row.creditsCharged, 0);
     assert.equal((await getJob(t.platform, workspaceId, job.id)).images.length, 0);
     assert.deepEqual((await t.platform.db.creditEntry.findMany({ where: { jobId: job.id } })).map((e) => e.kind), ["reserve"]);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: t.config.queueUrl, ReceiptHandle: receiptHandle }));
+  });
+
+  it("cancels a running job when its owner asks: it stops between steps, ends canceled and is not charged", async () => {
+    const workspaceId = await newWorkspace();
+    const job = await submit(t.platform, workspaceId, { ...LONG_JOB, n: 2 });
+    const { body, receiptHandle } = await receiveOne(t.config.queueUrl);
+    assert.equal(JSON.parse(body).jobId, job.id);
+    const metrics = new WorkerMetrics();
+    const run = processJobMessage(context({ modelDir: benchDir(), metrics, cancelPollMs: 50 }), body);
+    await waitFor("the job to be mid-run", async () => {
+      const row = await jobRow(t.platform, job.id);
+      return row.status === "running" && row.progressStep >= 1;
+    });
+    assert.equal(await requestCancel(t.platform, workspaceId, job.id), "cancellation_requested");
+    await run; // resolves: the message is done with
+    const row = await jobRow(t.platform, job.id);
+    assert.equal(row.status, "canceled");
+    assert.equal(row.errorCode, "canceled");
+    assert.ok(row.progressStep < LONG_JOB.steps, `stopped at step ${row.progressStep}`);
+    assert.equal(row.creditsCharged, 0);
+    assert.equal(row.creditsReleased, row.creditsReserved);
+    assert.equal((await getJob(t.platform, workspaceId, job.id)).images.length, 0);
+    assert.equal(await balance(t.platform, workspaceId), 50);
+    await assertSettledOnce(t.platform, job.id, "release");
+    assert.equal((await metrics.jobs.get()).values.find((v) => v.labels.outcome === "canceled")?.value, 1);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: t.config.queueUrl, ReceiptHandle: receiptHandle }));
   });
 
