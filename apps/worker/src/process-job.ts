@@ -127,6 +127,7 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
   const leaseLost = new AbortController();
   let settled = false;
   let lastProgressStep = 0;
+  let lostAfterRun = false;
   const loseLease = () => {
     if (leaseLost.signal.aborted || settled) return;
     jobLog.warn("lost the job's lease to another worker; stopping it");
@@ -202,12 +203,18 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
     if (completed) {
       metrics?.job("succeeded");
       jobLog.info({ ms: Math.round(performance.now() - started), images: stored.length }, "job succeeded");
-    } else {
-      metrics?.job("lease_lost");
-      jobLog.warn({ ms: Math.round(performance.now() - started) }, "job finished here but another worker holds it now; result not recorded");
+      return;
     }
+    jobLog.warn({ ms: Math.round(performance.now() - started) }, "job finished here but another worker holds it now; result not recorded");
+    // Leave the message alone: the worker that holds the job now also holds the message.
+    lostAfterRun = true;
+    throw new JobInterruptedError("lease_lost", job.id);
   } catch (err) {
     settled = true;
+    if (lostAfterRun) {
+      metrics?.job("lease_lost");
+      throw err;
+    }
     if (canceled.signal.aborted && !leaseLost.signal.aborted) {
       // The user's wish wins over a shutdown: the job ends canceled, credits released, message deleted.
       await failJob(p, job.id, { code: "canceled", message: "Canceled while running. You were not charged." }, { workerId: ctx.workerId, status: "canceled" });
