@@ -13,7 +13,7 @@
 //     Also the same raw runs inside a worker_threads worker (where the engine runs),
 //     to tell the thread's cost from the pipeline code's. Rounds alternate raw, worker
 //     raw and engine, each alone in the process, so machine-load drift hits all alike.
-//  3. scheduler.step per scheduler on a 4×64×64 latent; 4. tokenizer prompts/s;
+//  3. scheduler.step and scaleModelInput per scheduler on a 4×64×64 latent; 4. tokenizer prompts/s;
 //  5. peak RSS (process.resourceUsage().maxRSS, the whole process: the engine's worker
 //     thread and this thread's raw session included).
 // Medians throughout, after warm-up. Not part of the test suite.
@@ -122,18 +122,27 @@ async function main(): Promise<void> {
       const modelOutput = fill();
       const noise = fill();
       for (const name of SCHEDULER_NAMES) {
-        const times: number[] = [];
+        const steps: number[] = [];
+        const scales: number[] = [];
         for (let round = 0; round < ROUNDS + 1; round++) {
           const scheduler = createScheduler(name, SD15_SCHEDULER_CONFIG);
           scheduler.setTimesteps(STEPS);
           let sample: Float64Array = fill();
           for (const t of scheduler.timesteps) {
-            const start = performance.now();
+            // scaleModelInput runs once per step in the pipeline too, before the UNet.
+            let start = performance.now();
+            scheduler.scaleModelInput(sample, t);
+            const scaled = performance.now() - start;
+            start = performance.now();
             sample = scheduler.step(modelOutput, t, sample, scheduler.stochastic ? { noise } : undefined).prevSample;
-            if (round > 0) times.push(performance.now() - start); // round 0 warms the JIT
+            if (round > 0) {
+              // round 0 warms the JIT
+              steps.push(performance.now() - start);
+              scales.push(scaled);
+            }
           }
         }
-        schedulerRows.push([name, ms(median(times))]);
+        schedulerRows.push([name, `${ms(median(steps))} step + ${ms(median(scales))} scaleModelInput`]);
       }
 
       // 4. Tokenizer throughput on distinct prompts (no two the same, so no cache hides the BPE work).
@@ -157,7 +166,7 @@ async function main(): Promise<void> {
         ["pipeline overhead per step", `${ms(step - unet)} = ${(overhead * 100).toFixed(2)} % ${overhead < 0.03 ? "(< 3 %: OK)" : "(target < 3 %: MISSED)"}`],
         [`whole generate, ${STEPS} steps (median)`, ms(median(fullRuns))],
         ["whole generate, 1 step (median)", ms(median(oneStepRuns))],
-        ...schedulerRows.map(([name, time]): [string, string] => [`scheduler.step ${name} (4×64×64)`, time]),
+        ...schedulerRows.map(([name, time]): [string, string] => [`scheduler ${name} (4×64×64)`, time]),
         ["tokenizer (distinct prompts, median)", `${Math.round(median(rates)).toLocaleString("en")} prompts/s`],
         ["peak RSS (maxRSS, whole process)", `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`],
         // Other processes' load skews all timings on a small machine: say how busy it was.
