@@ -179,6 +179,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
         LUCID_PUBLIC_URL: given.LUCID_PUBLIC_URL ?? url,
         PORT: String(opts.port),
         NODE_ENV: "production",
+        // Under `npm start` a stopping worker hands its job back quickly rather than finishing it.
+        LUCID_WORKER_GRACE_SECONDS: given.LUCID_WORKER_GRACE_SECONDS ?? "5",
         NEXT_TELEMETRY_DISABLED: "1",
       }).filter((e): e is [string, string] => typeof e[1] === "string"),
     );

@@ -6,6 +6,7 @@ import {
   completeJob,
   failJob,
   isCancelRequested,
+  recordPreview,
   recordProgress,
   releaseJobLease,
   renewJobLease,
@@ -13,7 +14,7 @@ import {
   type Platform,
   type StoredImage,
 } from "@lucid/core";
-import type { DiffusionEngine } from "@lucid/diffusion";
+import { formatParameters, samplerLabel, withPngText, type DiffusionEngine } from "@lucid/diffusion";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.ts";
 
@@ -162,6 +163,10 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
 
   try {
     const req = message.request;
+    const initImage = req.init_image_id ? await loadInitImage(p, req.init_image_id) : undefined;
+    // Previews overwrite one small object per job; writes are chained so an older one never lands last.
+    const previewKey = `${job.workspaceId}/${job.id}/preview.webp`;
+    let previewWrites = Promise.resolve();
     let lastStepAt = performance.now();
     const pipelineStarted = lastStepAt;
     const result = await ctx.engine.generate(
@@ -175,9 +180,17 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
         guidance: req.guidance,
         seed: req.seed,
         n: req.n,
+        ...(initImage ? { initImage, strength: req.strength } : {}),
       },
       {
         signal,
+        onPreview: ({ step, imageIndex, webp }) => {
+          if (imageIndex !== 0) return;
+          previewWrites = previewWrites
+            .then(() => p.images.put(previewKey, webp, "image/webp"))
+            .then(() => recordPreview(p, job.id, ctx.workerId, step, previewKey))
+            .catch((err) => jobLog.warn({ err }, "preview update failed"));
+        },
         onProgress: ({ step, total }) => {
           lastProgressStep = step;
           const now = performance.now();
@@ -192,11 +205,27 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
       },
     );
     metrics?.pipelineTime.observe((performance.now() - pipelineStarted) / 1000);
+    await previewWrites;
+    const sampler = samplerLabel((await ctx.engine.load(ctx.modelDir)).defaultScheduler);
     const stored: StoredImage[] = [];
     for (const [index, img] of result.images.entries()) {
       const storageKey = `${job.workspaceId}/${job.id}/${index}.png`;
-      await p.images.put(storageKey, img.png, "image/png");
-      stored.push({ storageKey, width: img.width, height: img.height, seed: img.seed, contentType: "image/png" });
+      const thumbnailKey = `${job.workspaceId}/${job.id}/${index}.thumb.webp`;
+      // The generation parameters travel inside the PNG, in AUTOMATIC1111's format.
+      const parameters = formatParameters({
+        prompt: req.prompt,
+        negativePrompt: req.negative_prompt,
+        steps: req.steps,
+        sampler,
+        guidance: req.guidance,
+        seed: img.seed,
+        width: img.width,
+        height: img.height,
+        model: req.model,
+      });
+      await p.images.put(storageKey, withPngText(img.png, "parameters", parameters), "image/png");
+      await p.images.put(thumbnailKey, img.thumbnail.webp, "image/webp");
+      stored.push({ storageKey, thumbnailKey, width: img.width, height: img.height, seed: img.seed, contentType: "image/png" });
     }
     const completed = await completeJob(p, job.id, ctx.workerId, stored, { promptTruncated: result.promptTruncated });
     settled = true;
@@ -248,6 +277,14 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
   } finally {
     clearInterval(renewal);
   }
+}
+
+/** The bytes of a variation's source image; gone means the job can never run. */
+async function loadInitImage(p: Platform, imageId: string): Promise<Uint8Array> {
+  const image = await p.db.image.findUnique({ where: { id: imageId }, select: { storageKey: true } });
+  const object = image ? await p.images.get(image.storageKey) : null;
+  if (!object) throw new PermanentJobError("init_image_missing", "The source image of this variation no longer exists");
+  return object.body;
 }
 
 /** Model/pipeline errors repeat on every attempt; storage and database errors usually do not. */

@@ -5,7 +5,7 @@ import pino from "pino";
 import sharp from "sharp";
 import { ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { findBalanceMismatches, getJob, signUp, submitGeneration } from "@lucid/core";
-import { DiffusionEngine, ensureFixtureModel } from "@lucid/diffusion";
+import { DiffusionEngine, ensureFixtureModel, readPngText } from "@lucid/diffusion";
 import { createSqsClient } from "@lucid/queue";
 import { startTestPlatform, type TestPlatform } from "@lucid/testing";
 import { processJobMessage, type WorkerContext } from "../src/process-job.ts";
@@ -54,6 +54,13 @@ describe("worker: one SQS message through the real pipeline", () => {
       assert.ok(stored, "image is in the bucket");
       const meta = await sharp(Buffer.from(stored.body)).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height], ["png", 64, 80]);
+      assert.equal(
+        readPngText(stored.body).parameters,
+        `a small test\nSteps: 3, Sampler: Euler, CFG scale: 7.5, Seed: ${img.seed}, Size: 64x80, Model: lucid-tiny`,
+        "generation parameters ride in the PNG (A1111 format)",
+      );
+      const thumb = await p.images.get(img.thumbnailKey!);
+      assert.equal((await sharp(Buffer.from(thumb!.body)).metadata()).format, "webp");
     }
     const balanceAfter = await balance(u.workspaceId);
     assert.equal(balanceAfter, 50 - done.creditsReserved);
@@ -84,5 +91,30 @@ describe("worker: one SQS message through the real pipeline", () => {
     assert.equal(failed.creditsReleased, failed.creditsReserved);
     assert.equal(await balance(u.workspaceId), 50, "you were not charged");
     assert.equal((await receiveOne(t.config.dlqUrl!)).Body, poison);
+  });
+
+  it("makes variations of a stored image and shows live previews while running", async () => {
+    const p = t.platform;
+    const u = await signUp(p, { email: "variations@example.com", password: "password123" });
+    const first = await submitGeneration(p, { workspaceId: u.workspaceId, source: "web" }, { prompt: "source", width: 64, height: 64, steps: 2, seed: 1 });
+    await processJobMessage(ctx, (await receiveOne(t.config.queueUrl)).Body);
+    const source = (await getJob(p, u.workspaceId, first.id)).images[0]!;
+
+    const variation = await submitGeneration(p, { workspaceId: u.workspaceId, source: "web" }, {
+      prompt: "variation", width: 64, height: 64, steps: 12, seed: 2, init_image_id: source.id, strength: 0.5,
+    });
+    await processJobMessage(ctx, (await receiveOne(t.config.queueUrl)).Body);
+    const done = await getJob(p, u.workspaceId, variation.id);
+    assert.equal(done.status, "succeeded");
+    assert.deepEqual([done.progressStep, done.progressTotal], [6, 6], "strength 0.5 runs half of the 12 steps");
+    assert.equal(done.previewStep, 4, "the last preview was taken at step 4 (every 4 steps, never the last)");
+    const preview = await p.images.get(done.previewKey!);
+    assert.equal((await sharp(Buffer.from(preview!.body)).metadata()).format, "webp");
+
+    const missing = await submitGeneration(p, { workspaceId: u.workspaceId, source: "web" }, { prompt: "orphan", width: 64, height: 64, steps: 2, init_image_id: source.id });
+    await p.db.image.update({ where: { id: source.id }, data: { storageKey: "gone/nowhere.png" } });
+    await processJobMessage(ctx, (await receiveOne(t.config.queueUrl)).Body);
+    const failed = await getJob(p, u.workspaceId, missing.id);
+    assert.deepEqual([failed.status, failed.errorCode, failed.creditsReleased], ["failed", "init_image_missing", failed.creditsReserved]);
   });
 });
