@@ -6,3 +6,4 @@ export * from "./auth.ts";
 export * from "./generation-list.ts";
 export * from "./openai.ts";
 export * from "./openapi.ts";
+export * from "./workspaces.ts";

@@ -6,3 +6,4 @@ export * from "./jobs.ts";
 export * from "./api-keys.ts";
 export * from "./gallery.ts";
 export * from "./billing.ts";
+export * from "./workspaces.ts";
