@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { CreditPacks, DEFAULT_CREDIT_PACKS, type CreditPack } from "@lucid/contracts";
+import { DEFAULT_PLANS, Plans } from "@lucid/contracts";
 
 /**
  * One config loader for every process (web, worker, CLI). Values come from the
@@ -39,6 +40,7 @@ const EnvSchema = z.object({
   LUCID_MODEL_DIR: optionalString,
   LUCID_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
   LUCID_CREDIT_PACKS: optionalString,
+  LUCID_PLANS: optionalString,
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: optionalString.pipe(z.string().url().optional()),
@@ -73,6 +75,8 @@ export interface Config {
   model: { id: string; dir: string };
   executionProvider: "cpu" | "cuda";
   creditPacks: CreditPack[];
+  /** Developer API limits by plan name (DEFAULT_PLANS, overridden by LUCID_PLANS). */
+  plans: Plans;
   stripe: { secretKey: string; webhookSecret: string; apiBase?: string } | null;
 }
 
@@ -118,6 +122,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push("LUCID_CREDIT_PACKS must be a JSON array of packs");
     }
   }
+  let plans: Plans = DEFAULT_PLANS;
+  if (e.LUCID_PLANS) {
+    try {
+      const parsedPlans = Plans.safeParse(JSON.parse(e.LUCID_PLANS));
+      if (parsedPlans.success) plans = { ...DEFAULT_PLANS, ...parsedPlans.data };
+      else problems.push(`LUCID_PLANS ${parsedPlans.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    } catch {
+      problems.push("LUCID_PLANS must be a JSON object of plans, e.g. {\"free\":{\"requestsPerMinute\":60,\"maxInFlightJobs\":10}}");
+    }
+  }
   const stripeSet = [e.STRIPE_SECRET_KEY, e.STRIPE_WEBHOOK_SECRET].filter(Boolean).length;
   if (stripeSet === 1) problems.push("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together");
   if (problems.length) throw new ConfigError(problems);
@@ -142,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     model: { id: e.LUCID_MODEL_ID, dir: resolve(/*turbopackIgnore: true*/ e.LUCID_MODEL_DIR ?? join(dataDir, "models", e.LUCID_MODEL_ID)) },
     executionProvider: e.LUCID_EXECUTION_PROVIDER,
     creditPacks,
+    plans,
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE }

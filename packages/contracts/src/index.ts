@@ -6,4 +6,5 @@ export * from "./auth.ts";
 export * from "./generation-list.ts";
 export * from "./openai.ts";
 export * from "./openapi.ts";
+export * from "./developer-api.ts";
 export * from "./workspaces.ts";
