@@ -8,6 +8,7 @@ import {
   rescaleZeroTerminalSnr,
   toFloat64,
   type NoiseScheduleConfig,
+  axpby,
 } from "./noise-schedule.ts";
 import type { Scheduler, StepOptions, StepResult, Tensor } from "./types.ts";
 
@@ -74,7 +75,7 @@ export abstract class DiffusersScheduler implements Scheduler {
   }
 
   scaleModelInput(sample: Tensor, _t: number): Float64Array {
-    return Float64Array.from(sample);
+    return new Float64Array(sample);
   }
 
   /** Variance-preserving forward process at training step t: sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·noise. */
@@ -86,7 +87,7 @@ export abstract class DiffusersScheduler implements Scheduler {
     const noiseValues = toFloat64(noise, original.length, "noise");
     const a = Math.sqrt(alphaProd);
     const b = Math.sqrt(1 - alphaProd);
-    return Float64Array.from(original, (x, i) => a * x + b * noiseValues[i]!);
+    return axpby(a, original, b, noiseValues);
   }
 
   protected requireNoise(options: StepOptions | undefined, length: number): Float64Array {

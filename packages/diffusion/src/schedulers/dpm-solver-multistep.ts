@@ -15,6 +15,7 @@ import {
   sigmaToTimestep,
   toFloat64,
   trainingSigmas,
+  axpby,
 } from "./noise-schedule.ts";
 import type { SchedulerConfig, StepResult, Tensor } from "./types.ts";
 
@@ -205,7 +206,7 @@ export class DpmSolverMultistepScheduler extends SigmaScheduler {
     const plusPlus = this.config.algorithm_type === "dpmsolver++";
     const sampleCoeff = plusPlus ? t.sigma / s.sigma : t.alpha / s.alpha;
     const outputCoeff = plusPlus ? t.alpha * (Math.exp(-h) - 1) : t.sigma * (Math.exp(h) - 1);
-    return Float64Array.from(x, (value, i) => sampleCoeff * value - outputCoeff * m[i]!);
+    return axpby(sampleCoeff, x, -outputCoeff, m);
   }
 
   private secondOrderUpdate(index: number, x: Float64Array): Float64Array {
@@ -281,6 +282,6 @@ export class DpmSolverMultistepScheduler extends SigmaScheduler {
     const index = this.beginIndex === null ? (this.timesteps.includes(t) ? this.indexOf(t) : this.timesteps.length - 1) : this.noiseIndex(t);
     const { alpha, sigma } = alphaSigma(this.sigmas[index]!);
     const noiseValues = toFloat64(noise, original.length, "noise");
-    return Float64Array.from(original, (x, i) => alpha * x + sigma * noiseValues[i]!);
+    return axpby(alpha, original, sigma, noiseValues);
   }
 }

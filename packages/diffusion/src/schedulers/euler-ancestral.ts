@@ -10,6 +10,7 @@ import {
   spacedTimesteps,
   toFloat64,
   trainingSigmas,
+  divideBy,
 } from "./noise-schedule.ts";
 import type { SchedulerConfig, StepOptions, StepResult, Tensor } from "./types.ts";
 
@@ -57,7 +58,7 @@ export class EulerAncestralDiscreteScheduler extends SigmaScheduler {
   scaleModelInput(sample: Tensor, t: number): Float64Array {
     const sigma = this.sigmas[this.currentStepIndex(t)]!;
     const scale = Math.sqrt(sigma ** 2 + 1);
-    return Float64Array.from(sample, (x) => x / scale);
+    return divideBy(sample, scale);
   }
 
   step(modelOutput: Tensor, t: number, sample: Tensor, options?: StepOptions): StepResult {

@@ -13,6 +13,8 @@ import {
   toFloat64,
   torchLinspace,
   trainingSigmas,
+  divideBy,
+  axpby,
 } from "./noise-schedule.ts";
 import type { SchedulerConfig, StepResult, Tensor } from "./types.ts";
 
@@ -54,7 +56,7 @@ export abstract class SigmaScheduler extends DiffusersScheduler {
     this.requireTimesteps();
     const sigma = this.sigmas[this.noiseIndex(t)]!;
     const noiseValues = toFloat64(noise, original.length, "noise");
-    return Float64Array.from(original, (x, i) => x + noiseValues[i]! * sigma);
+    return axpby(1, original, sigma, noiseValues);
   }
 }
 
@@ -117,7 +119,7 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
   scaleModelInput(sample: Tensor, t: number): Float64Array {
     const sigma = this.sigmas[this.currentStepIndex(t)]!;
     const scale = Math.sqrt(sigma ** 2 + 1);
-    return Float64Array.from(sample, (x) => x / scale);
+    return divideBy(sample, scale);
   }
 
   step(modelOutput: Tensor, t: number, sample: Tensor): StepResult {
