@@ -40,6 +40,11 @@ const EnvSchema = z.object({
   LUCID_MODEL_DIR: optionalString,
   LUCID_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
   LUCID_CREDIT_PACKS: optionalString,
+  // Webhook targets may never be private addresses, except these (development and tests).
+  LUCID_WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false", ""]).optional(),
+  LUCID_WEBHOOK_ALLOWED_CIDRS: optionalString.pipe(
+    z.string().regex(/^\s*[0-9a-f.:]+\/\d{1,3}\s*(,\s*[0-9a-f.:]+\/\d{1,3}\s*)*$/i, "must be a comma-separated list of CIDR ranges").optional(),
+  ),
   LUCID_PLANS: optionalString,
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
@@ -78,6 +83,8 @@ export interface Config {
   /** Developer API limits by plan name (DEFAULT_PLANS, overridden by LUCID_PLANS). */
   plans: Plans;
   stripe: { secretKey: string; webhookSecret: string; apiBase?: string } | null;
+  /** Address ranges webhook deliveries may reach despite being private (loopback when LUCID_WEBHOOK_ALLOW_LOOPBACK=true). */
+  webhooks?: { allowedCidrs: string[] };
 }
 
 export class ConfigError extends Error {
@@ -161,6 +168,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE }
         : null,
+    webhooks: {
+      allowedCidrs: [
+        ...(e.LUCID_WEBHOOK_ALLOW_LOOPBACK === "true" ? ["127.0.0.0/8", "::1/128"] : []),
+        ...(e.LUCID_WEBHOOK_ALLOWED_CIDRS?.split(",").map((c) => c.trim()) ?? []),
+      ],
+    },
   };
 }
 

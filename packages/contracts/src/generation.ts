@@ -10,6 +10,13 @@ const imageSide = z
 
 export const MAX_SEED = 2 ** 32 - 1;
 
+/** An http(s) URL for webhook deliveries; where it may point is checked by the server (no private addresses). */
+export const WebhookUrl = z
+  .string({ error: "is required" })
+  .trim()
+  .max(2000, "must be at most 2000 characters")
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }));
+
 const GenerationRequestFields = z
   .object({
     prompt: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(2000, "must be at most 2000 characters"),
@@ -25,6 +32,8 @@ const GenerationRequestFields = z
     init_image_id: z.string().uuid("must be an image id").optional(),
     /** How far from the init image to go: 1 ignores it, small values change little. */
     strength: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1").optional(),
+    /** Receives this generation's events (signed with the workspace's webhook signing secret). */
+    webhook_url: WebhookUrl.optional(),
   })
   .strict();
 
@@ -65,7 +74,10 @@ export const GenerationImage = z.object({
   height: z.number().int(),
   seed: z.number().int(),
   content_type: z.string(),
-}).meta({ id: "GenerationImage", description: "One stored image; `url` and `thumbnail_url` are signed URLs valid for one hour." });
+}).meta({
+  id: "GenerationImage",
+  description: "One stored image. `url` and `thumbnail_url` are stable public URLs once the image is published, otherwise signed URLs valid for one hour.",
+});
 
 /** The job object the API returns for every generation. */
 export const Generation = z.object({

@@ -8,3 +8,4 @@ export * from "./openai.ts";
 export * from "./openapi.ts";
 export * from "./developer-api.ts";
 export * from "./workspaces.ts";
+export * from "./webhooks.ts";
