@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   too_many_in_flight_jobs: 429,
   insufficient_credits: 402,
+  spend_limit_reached: 402,
   forbidden: 403,
   not_found: 404,
   email_taken: 409,

@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { invalidParam, noSuchResource } from "./errors.ts";
 import { newId, unixNow } from "./ids.ts";
-import type { CheckoutSession, Charge, Customer, LineItem, PaymentIntent, StripeEvent, StripeObject } from "./objects.ts";
+import type { CheckoutSession, Charge, Customer, LineItem, PaymentIntent, Refund, StripeEvent, StripeObject } from "./objects.ts";
 import type { Metadata } from "./params.ts";
 import { StripeStore } from "./store.ts";
 import type { WebhookDelivery, WebhookDispatcher } from "./webhooks.ts";
@@ -232,6 +232,136 @@ export class TestModeAccount {
       events: emitted.map((e) => e.event),
       deliveries: emitted.flatMap((e) => (e.delivery ? [e.delivery] : [])),
     };
+  }
+
+  /**
+   * Pressing "Pay" with a delayed-notification method (bank debit): the session completes unpaid, the
+   * PaymentIntent is processing, and only checkout.session.completed is emitted. `settleAsyncPayment`
+   * later decides the outcome.
+   */
+  async payCheckoutSessionAsync(id: string, payer: { email?: string; name?: string } = {}): Promise<{ session: CheckoutSession; paymentIntent: PaymentIntent; events: StripeEvent[] }> {
+    const session = this.checkoutSession(id);
+    if (session.status !== "open") {
+      throw invalidParam("session", `This Checkout Session is ${session.status} and can no longer be paid.`, "checkout_session_not_open");
+    }
+    const customer = session.customer ? this.store.find("customer", session.customer) : undefined;
+    const email = payer.email || session.customer_email || customer?.email || null;
+    const name = payer.name || customer?.name || null;
+    const paymentIntent = this.store.put<PaymentIntent>({
+      id: newId("pi", 24),
+      object: "payment_intent",
+      amount: session.amount_total,
+      amount_capturable: 0,
+      amount_received: 0,
+      created: unixNow(),
+      currency: session.currency,
+      customer: session.customer,
+      latest_charge: null,
+      livemode: false,
+      metadata: this.paymentIntentMetadata.get(id) ?? {},
+      payment_method_types: ["us_bank_account"],
+      receipt_email: email,
+      status: "processing",
+      last_payment_error: null,
+    });
+    Object.assign(session, {
+      status: "complete",
+      payment_status: "unpaid",
+      payment_intent: paymentIntent.id,
+      customer_details: { address: null, email, name, phone: null, tax_exempt: "none", tax_ids: [] },
+      url: null,
+    } satisfies Partial<CheckoutSession>);
+    const completed = await this.emitEvent("checkout.session.completed", session);
+    return { session: structuredClone(session), paymentIntent: structuredClone(paymentIntent), events: [completed.event] };
+  }
+
+  /**
+   * The bank's answer to an async payment: "succeeded" creates the Charge, marks the session paid and
+   * emits checkout.session.async_payment_succeeded; "failed" records the error on the PaymentIntent and
+   * emits checkout.session.async_payment_failed.
+   */
+  async settleAsyncPayment(id: string, outcome: "succeeded" | "failed"): Promise<{ session: CheckoutSession; charge?: Charge; events: StripeEvent[] }> {
+    const session = this.checkoutSession(id);
+    const paymentIntent = session.payment_intent ? this.store.find("payment_intent", session.payment_intent) : undefined;
+    if (session.status !== "complete" || session.payment_status !== "unpaid" || paymentIntent?.status !== "processing") {
+      throw invalidParam("session", "This Checkout Session has no async payment in progress.");
+    }
+    if (outcome === "failed") {
+      Object.assign(paymentIntent, {
+        status: "requires_payment_method",
+        last_payment_error: { code: "payment_method_provider_decline", message: "The customer's bank account could not be debited." },
+      } satisfies Partial<PaymentIntent>);
+      const events = [
+        (await this.emitEvent("payment_intent.payment_failed", paymentIntent)).event,
+        (await this.emitEvent("checkout.session.async_payment_failed", session)).event,
+      ];
+      return { session: structuredClone(session), events };
+    }
+    const charge = this.createCharge(session, paymentIntent, paymentIntent.receipt_email, session.customer_details?.name ?? null);
+    Object.assign(paymentIntent, { status: "succeeded", amount_received: session.amount_total, latest_charge: charge.id } satisfies Partial<PaymentIntent>);
+    session.payment_status = "paid";
+    const events = [
+      (await this.emitEvent("charge.succeeded", charge)).event,
+      (await this.emitEvent("payment_intent.succeeded", paymentIntent)).event,
+      (await this.emitEvent("checkout.session.async_payment_succeeded", session)).event,
+    ];
+    return { session: structuredClone(session), charge: structuredClone(charge), events };
+  }
+
+  private createCharge(session: CheckoutSession, paymentIntent: PaymentIntent, email: string | null, name: string | null): Charge {
+    const chargeId = newId("ch", 24);
+    return this.store.put<Charge>({
+      id: chargeId,
+      object: "charge",
+      amount: session.amount_total,
+      amount_captured: session.amount_total,
+      amount_refunded: 0,
+      billing_details: { email, name },
+      captured: true,
+      created: unixNow(),
+      currency: session.currency,
+      customer: session.customer,
+      livemode: false,
+      metadata: {},
+      paid: true,
+      payment_intent: paymentIntent.id,
+      receipt_email: email,
+      receipt_url: `${this.publicUrl}/receipts/${chargeId}`,
+      refunded: false,
+      status: "succeeded",
+    });
+  }
+
+  /**
+   * Stripe's `POST /v1/refunds`: refunds `amount` (default: what is left) of a charge, at once
+   * succeeded, and emits charge.refunded carrying the updated charge.
+   */
+  async refundCharge(chargeId: string, opts: { amount?: number; reason?: Refund["reason"]; metadata?: Metadata } = {}): Promise<{ refund: Refund; charge: Charge; event: StripeEvent }> {
+    const charge = this.store.find("charge", chargeId);
+    if (!charge) throw noSuchResource("charge", chargeId, "charge");
+    const left = charge.amount_captured - charge.amount_refunded;
+    const amount = opts.amount ?? left;
+    if (left <= 0) throw invalidParam("charge", `Charge ${chargeId} has already been refunded.`, "charge_already_refunded");
+    if (!Number.isInteger(amount) || amount <= 0 || amount > left) {
+      throw invalidParam("amount", `Refund amount (${amount}) is greater than unrefunded amount on charge (${left}).`, "amount_too_large");
+    }
+    const refund = this.store.put<Refund>({
+      id: newId("re", 24),
+      object: "refund",
+      amount,
+      charge: chargeId,
+      created: unixNow(),
+      currency: charge.currency,
+      metadata: opts.metadata ?? {},
+      payment_intent: charge.payment_intent,
+      reason: opts.reason ?? null,
+      status: "succeeded",
+    });
+    const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
+    charge.amount_refunded += amount;
+    charge.refunded = charge.amount_refunded === charge.amount_captured;
+    const { event } = await this.emitEvent("charge.refunded", charge, previous);
+    return { refund: structuredClone(refund), charge: structuredClone(charge), event };
   }
 
   /** Stripe's `POST /v1/checkout/sessions/:id/expire`, also what happens when `expires_at` passes. */

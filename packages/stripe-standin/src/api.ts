@@ -1,7 +1,7 @@
 import type { NewLineItem, TestModeAccount } from "./account.ts";
 import { StripeApiError, invalidParam, missingParam, noSuchResource } from "./errors.ts";
 import { unixNow } from "./ids.ts";
-import type { StripeObject } from "./objects.ts";
+import type { StripeList, StripeObject } from "./objects.ts";
 import {
   type Params,
   expandParam,
@@ -29,6 +29,7 @@ const ROUTES: Route[] = [
   { method: "POST", pattern: /^\/v1\/customers$/, handle: createCustomer },
   { method: "GET", pattern: /^\/v1\/customers\/([^/]+)$/, handle: (a, p, id) => retrieve(a, p, "customer", id) },
   { method: "POST", pattern: /^\/v1\/checkout\/sessions$/, handle: createCheckoutSession },
+  { method: "GET", pattern: /^\/v1\/checkout\/sessions$/, handle: listCheckoutSessions },
   { method: "GET", pattern: /^\/v1\/checkout\/sessions\/([^/]+)$/, handle: (a, p, id) => retrieve(a, p, "checkout.session", id) },
   {
     method: "GET",
@@ -42,6 +43,9 @@ const ROUTES: Route[] = [
   },
   { method: "GET", pattern: /^\/v1\/payment_intents\/([^/]+)$/, handle: (a, p, id) => retrieve(a, p, "payment_intent", id) },
   { method: "GET", pattern: /^\/v1\/charges\/([^/]+)$/, handle: (a, p, id) => retrieve(a, p, "charge", id) },
+  { method: "POST", pattern: /^\/v1\/refunds$/, handle: createRefund },
+  { method: "GET", pattern: /^\/v1\/refunds$/, handle: listRefunds },
+  { method: "GET", pattern: /^\/v1\/refunds\/([^/]+)$/, handle: (a, p, id) => retrieve(a, p, "refund", id) },
   {
     method: "GET",
     pattern: /^\/v1\/events\/([^/]+)$/,
@@ -174,4 +178,55 @@ function lineItemParam(value: unknown, path: string): NewLineItem {
     unitAmount,
     quantity,
   };
+}
+
+/** `GET /v1/checkout/sessions`, newest first, filterable by `payment_intent` or `customer` as on Stripe. */
+function listCheckoutSessions(account: TestModeAccount, params: Params): StripeList<StripeObject> {
+  rejectUnknownParams(params, ["payment_intent", "customer", "limit", "expand"]);
+  const paymentIntent = optionalString(params, "payment_intent");
+  const customer = optionalString(params, "customer");
+  const limit = optionalInteger(params, "limit") ?? 10;
+  const data = account.store
+    .all("checkout.session")
+    .filter((s) => (paymentIntent === undefined || s.payment_intent === paymentIntent) && (customer === undefined || s.customer === customer))
+    .reverse();
+  return list("/v1/checkout/sessions", data.slice(0, limit).map((s) => account.store.expand(s, listExpand(params))), data.length > limit);
+}
+
+/** `POST /v1/refunds` with `charge` or `payment_intent`, optional `amount`. */
+async function createRefund(account: TestModeAccount, params: Params): Promise<StripeObject> {
+  rejectUnknownParams(params, ["charge", "payment_intent", "amount", "reason", "metadata", "expand"]);
+  let chargeId = optionalString(params, "charge");
+  const paymentIntentId = optionalString(params, "payment_intent");
+  if (!chargeId && paymentIntentId) {
+    const pi = account.store.find("payment_intent", paymentIntentId) ?? notFound("payment_intent", paymentIntentId);
+    chargeId = pi.latest_charge ?? undefined;
+    if (!chargeId) throw invalidParam("payment_intent", "This PaymentIntent has no successful charge to refund.");
+  }
+  if (!chargeId) throw missingParam("charge");
+  const reason = optionalString(params, "reason") as "duplicate" | "fraudulent" | "requested_by_customer" | undefined;
+  const { refund } = await account.refundCharge(chargeId, { amount: optionalInteger(params, "amount"), reason, metadata: metadataParam(params) });
+  return account.store.expand(refund, expandParam(params));
+}
+
+/** `GET /v1/refunds`, newest first, filterable by `charge` or `payment_intent`. */
+function listRefunds(account: TestModeAccount, params: Params): StripeList<StripeObject> {
+  rejectUnknownParams(params, ["charge", "payment_intent", "limit", "expand"]);
+  const charge = optionalString(params, "charge");
+  const paymentIntent = optionalString(params, "payment_intent");
+  const limit = optionalInteger(params, "limit") ?? 10;
+  const data = account.store
+    .all("refund")
+    .filter((r) => (charge === undefined || r.charge === charge) && (paymentIntent === undefined || r.payment_intent === paymentIntent))
+    .reverse();
+  return list("/v1/refunds", data.slice(0, limit).map((r) => structuredClone(r)), data.length > limit);
+}
+
+function list(url: string, data: StripeObject[], hasMore: boolean): StripeList<StripeObject> {
+  return { object: "list", data, has_more: hasMore, url };
+}
+
+// List endpoints take `expand[]=data.<field>`.
+function listExpand(params: Params): string[] {
+  return expandParam(params).map((path) => path.replace(/^data\./, ""));
 }

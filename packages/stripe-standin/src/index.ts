@@ -8,6 +8,7 @@ export type {
   Customer,
   LineItem,
   PaymentIntent,
+  Refund,
   StripeEvent,
   StripeObject,
 } from "./objects.ts";

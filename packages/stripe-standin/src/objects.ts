@@ -98,6 +98,8 @@ export interface PaymentIntent {
   payment_method_types: string[];
   receipt_email: string | null;
   status: "requires_payment_method" | "processing" | "succeeded" | "canceled";
+  /** Set when an (async) payment attempt failed. */
+  last_payment_error?: { code: string; message: string } | null;
 }
 
 export interface Charge {
@@ -121,8 +123,21 @@ export interface Charge {
   status: "succeeded" | "pending" | "failed";
 }
 
-/** Anything the stand-in stores under its id. New resource kinds (refunds, …) join this union. */
-export type StripeObject = Customer | CheckoutSession | PaymentIntent | Charge;
+export interface Refund {
+  id: string;
+  object: "refund";
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  metadata: Metadata;
+  payment_intent: string | null;
+  reason: "duplicate" | "fraudulent" | "requested_by_customer" | null;
+  status: "succeeded" | "pending" | "failed" | "canceled";
+}
+
+/** Anything the stand-in stores under its id. New resource kinds join this union. */
+export type StripeObject = Customer | CheckoutSession | PaymentIntent | Charge | Refund;
 export type StripeObjectKind = StripeObject["object"];
 export type StripeObjectOf<K extends StripeObjectKind> = Extract<StripeObject, { object: K }>;
 

@@ -6,7 +6,7 @@ import { handleApiRequest } from "./api.ts";
 import { checkoutPage, notFoundPage, receiptPage, sessionClosedPage, successRedirectUrl } from "./checkout-page.ts";
 import { StripeApiError, authenticationFailed } from "./errors.ts";
 import { newId, unixNow } from "./ids.ts";
-import type { Charge, CheckoutSession, Customer, LineItem, PaymentIntent, StripeEvent, StripeObject } from "./objects.ts";
+import type { Charge, CheckoutSession, Customer, LineItem, PaymentIntent, Refund, StripeEvent, StripeObject } from "./objects.ts";
 import { type Params, decodeStripeParams } from "./params.ts";
 import { type DeliverOptions, type SignOptions, type WebhookDelivery, WebhookDispatcher, type WebhookMode, serializeEvent } from "./webhooks.ts";
 
@@ -53,8 +53,15 @@ export interface StripeStandin {
     lineItems(id: string): LineItem[];
     /** Same as pressing "Pay" on the hosted page, without a browser. */
     pay(id: string, payer?: { email?: string; name?: string }): Promise<CheckoutPayment>;
+    /** Pays with a delayed-notification method: completed but unpaid until `settleAsync`. */
+    payAsync(id: string, payer?: { email?: string; name?: string }): Promise<{ session: CheckoutSession; paymentIntent: PaymentIntent; events: StripeEvent[] }>;
+    /** The async payment clears (`checkout.session.async_payment_succeeded`) or fails (`…_failed`). */
+    settleAsync(id: string, outcome: "succeeded" | "failed"): Promise<{ session: CheckoutSession; charge?: Charge; events: StripeEvent[] }>;
     expire(id: string): Promise<CheckoutSession>;
   };
+  readonly refunds: { get(id: string): Refund | undefined; list(chargeId?: string): Refund[] };
+  /** Refunds a charge (all that is left unless `amount`), emitting `charge.refunded`, as the dashboard does. */
+  refund(chargeId: string, opts?: { amount?: number }): Promise<{ refund: Refund; charge: Charge; event: StripeEvent }>;
   readonly paymentIntents: { get(id: string): PaymentIntent | undefined };
   readonly charges: { get(id: string): Charge | undefined };
   readonly events: { get(id: string): StripeEvent | undefined; list(type?: string): StripeEvent[] };
@@ -216,8 +223,15 @@ export async function startStripeStandin(opts: StripeStandinOptions): Promise<St
       list: () => structuredClone(account.store.all("checkout.session")),
       lineItems: (id) => structuredClone(account.store.lineItems(id)),
       pay: (id, payer) => account.payCheckoutSession(id, payer),
+      payAsync: (id, payer) => account.payCheckoutSessionAsync(id, payer),
+      settleAsync: (id, outcome) => account.settleAsyncPayment(id, outcome),
       expire: (id) => account.expireCheckoutSession(id),
     },
+    refunds: {
+      get: (id) => snapshot(account.store.find("refund", id)),
+      list: (chargeId) => structuredClone(account.store.all("refund").filter((r) => chargeId === undefined || r.charge === chargeId)),
+    },
+    refund: (chargeId, refundOpts) => account.refundCharge(chargeId, refundOpts),
     paymentIntents: { get: (id) => snapshot(account.store.find("payment_intent", id)) },
     charges: { get: (id) => snapshot(account.store.find("charge", id)) },
     events: {
