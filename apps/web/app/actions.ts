@@ -13,6 +13,8 @@ import {
   signUp,
   startCheckout,
   unpublishImage,
+  actorOf,
+  requirePermission,
 } from "@lucid/core";
 import { platform } from "../lib/platform.ts";
 import { requireViewer, sessionToken, setSessionCookie } from "../lib/session.ts";
@@ -75,6 +77,7 @@ export type KeyState = { key?: string; name?: string; error?: string } | null;
 export async function createKeyAction(_prev: KeyState, form: FormData): Promise<KeyState> {
   const viewer = await requireViewer();
   try {
+    await requirePermission(platform(), actorOf(viewer), "manage_keys");
     const created = await createApiKey(platform(), viewer.workspace.id, viewer.user.id, { name: String(form.get("name") ?? "") });
     revalidatePath("/settings/keys");
     return { key: created.key, name: created.name };
@@ -86,12 +89,14 @@ export async function createKeyAction(_prev: KeyState, form: FormData): Promise<
 
 export async function revokeKeyAction(form: FormData): Promise<void> {
   const viewer = await requireViewer();
+  await requirePermission(platform(), actorOf(viewer), "manage_keys");
   await revokeApiKey(platform(), viewer.workspace.id, String(form.get("keyId") ?? ""));
   revalidatePath("/settings/keys");
 }
 
 export async function checkoutAction(form: FormData): Promise<void> {
   const viewer = await requireViewer();
+  await requirePermission(platform(), actorOf(viewer), "buy_credits");
   const { url } = await startCheckout(platform(), { workspaceId: viewer.workspace.id, email: viewer.user.email }, { pack: String(form.get("pack") ?? "") });
   redirect(url);
 }

@@ -3,12 +3,16 @@ import Link from "next/link";
 import "./globals.css";
 import { currentViewer } from "../lib/session.ts";
 import { signOutAction } from "./actions.ts";
+import { listUserWorkspaces } from "@lucid/core";
+import { platform } from "../lib/platform.ts";
+import { WorkspaceSwitcher } from "./components/workspace-switcher.tsx";
 
 export const metadata = { title: "Lucid", description: "Text-to-image generation you can run yourself" };
 export const dynamic = "force-dynamic";
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const viewer = await currentViewer().catch(() => null);
+  const workspaces = viewer ? await listUserWorkspaces(platform(), viewer.user.id).catch(() => []) : [];
   return (
     <html lang="en">
       <body>
@@ -21,6 +25,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                 <Link href="/studio">Studio</Link>
                 <Link href="/billing">Billing</Link>
                 <Link href="/settings/keys">API keys</Link>
+                <Link href="/settings/workspace">Workspace</Link>
+                <WorkspaceSwitcher workspaces={workspaces} currentId={viewer.workspace.id} />
                 <span className="balance" data-testid="balance">{viewer.workspace.creditBalance} credits</span>
                 <span className="muted">{viewer.user.email}</span>
                 <form action={signOutAction}><button type="submit" className="link">Sign out</button></form>

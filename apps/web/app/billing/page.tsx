@@ -1,4 +1,4 @@
-import { creditPacks } from "@lucid/core";
+import { can, creditPacks } from "@lucid/core";
 import { platform } from "../../lib/platform.ts";
 import { requireViewer } from "../../lib/session.ts";
 import { checkoutAction } from "../actions.ts";
@@ -18,6 +18,8 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
         <p className="notice" data-testid="billing-not-configured">
           Billing is not configured on this server. An operator can grant credits with <code>npm run lucid -- credits:grant</code>.
         </p>
+      ) : !can(viewer.role, "buy_credits") ? (
+        <p className="notice" data-testid="billing-role-notice">Only owners and admins buy credits for {viewer.workspace.name}; you are a {viewer.role} here.</p>
       ) : (
         <div className="grid">
           {creditPacks(p).map((pack) => (

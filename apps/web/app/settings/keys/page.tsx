@@ -1,4 +1,4 @@
-import { listApiKeys } from "@lucid/core";
+import { can, listApiKeys } from "@lucid/core";
 import { platform } from "../../../lib/platform.ts";
 import { requireViewer } from "../../../lib/session.ts";
 import { revokeKeyAction } from "../../actions.ts";
@@ -11,7 +11,7 @@ export default async function ApiKeysPage() {
     <div>
       <h1>API keys</h1>
       <p className="muted">Keys act for the workspace {viewer.workspace.name}. Call <code>POST /api/v1/generations</code> with <code>Authorization: Bearer &lt;key&gt;</code>.</p>
-      <CreateKeyForm />
+      {can(viewer.role, "manage_keys") ? <CreateKeyForm /> : <p className="notice" data-testid="keys-role-notice">Only owners and admins create or revoke keys; you are a {viewer.role} here.</p>}
       <table>
         <thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr></thead>
         <tbody>
@@ -24,7 +24,7 @@ export default async function ApiKeysPage() {
               <td>
                 {k.revokedAt ? (
                   <span className="muted">revoked</span>
-                ) : (
+                ) : !can(viewer.role, "manage_keys") ? null : (
                   <form action={revokeKeyAction}>
                     <input type="hidden" name="keyId" value={k.id} />
                     <button type="submit" className="secondary">Revoke</button>

@@ -1,0 +1,54 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { AppError, acceptInvite, createSession, resolveSession, setCurrentWorkspace, signIn, signUp, type Viewer } from "@lucid/core";
+import { platform } from "../../../lib/platform.ts";
+import { currentViewer, setSessionCookie } from "../../../lib/session.ts";
+
+export type InviteFormState = { error?: string; values?: Record<string, string> } | null;
+
+// Accepting makes the team the session's current workspace: joining is why they came.
+async function acceptAndSwitch(viewer: Pick<Viewer, "sessionId" | "user">, token: string) {
+  const p = platform();
+  const { workspaceId } = await acceptInvite(p, viewer.user, token);
+  await setCurrentWorkspace(p, { sessionId: viewer.sessionId, userId: viewer.user.id }, workspaceId);
+}
+
+export async function acceptInviteAction(_prev: InviteFormState, form: FormData): Promise<InviteFormState> {
+  const viewer = await currentViewer();
+  if (!viewer) return { error: "Sign in first." };
+  try {
+    await acceptAndSwitch(viewer, String(form.get("token") ?? ""));
+  } catch (err) {
+    if (err instanceof AppError) return { error: err.message };
+    throw err;
+  }
+  redirect("/studio");
+}
+
+/** New here: create the account, sign in, and accept, in one step. */
+export async function signUpAndAcceptAction(_prev: InviteFormState, form: FormData): Promise<InviteFormState> {
+  const input = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") };
+  return signInThenAccept(input, String(form.get("token") ?? ""), "signup");
+}
+
+export async function signInAndAcceptAction(_prev: InviteFormState, form: FormData): Promise<InviteFormState> {
+  const input = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") };
+  return signInThenAccept(input, String(form.get("token") ?? ""), "signin");
+}
+
+async function signInThenAccept(input: { email: string; password: string }, token: string, how: "signup" | "signin"): Promise<InviteFormState> {
+  const p = platform();
+  try {
+    const user = how === "signup" ? await signUp(p, input) : await signIn(p, input);
+    const s = await createSession(p, user.id);
+    await setSessionCookie(s.token, s.expiresAt);
+    const viewer = await resolveSession(p, s.token);
+    if (!viewer) throw new AppError("internal", "session was not created");
+    await acceptAndSwitch(viewer, token);
+  } catch (err) {
+    if (err instanceof AppError) return { error: err.message, values: { email: input.email } };
+    throw err;
+  }
+  redirect("/studio");
+}
