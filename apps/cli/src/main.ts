@@ -9,6 +9,7 @@ const USAGE = `Usage: npm run lucid -- <command> [options]
 
   users:create  --email <e> --password <p>             a verified user with a personal workspace
   credits:grant --email <e> --amount <n> --reason <t>  credits to that user's personal workspace
+  credits:grant --workspace <id> --amount <n> --reason <t>  credits to any workspace (e.g. a team)
   keys:create   --email <e> --name <name>              a new API key (printed alone on the last line)
   credits:check                                        balances equal the sum of their ledger entries
 `;
@@ -27,6 +28,12 @@ const commands: Record<string, (p: Platform, v: Record<string, string | undefine
   async "credits:grant"(p, v) {
     const amount = Number(v.amount);
     if (!v.reason) throw new AppError("validation_failed", "--reason is required");
+    if (v.workspace) {
+      const ws = await p.db.workspace.findFirst({ where: { id: v.workspace } }).catch(() => null);
+      if (!ws) throw new AppError("not_found", `no workspace with id ${v.workspace}`);
+      const r = await grantCredits(p.db, { workspaceId: ws.id, amount, reason: v.reason, externalRef: `cli:grant:${randomUUID()}` });
+      return console.log(`Granted ${amount} credits to workspace ${ws.name} (${ws.id}). Balance: ${r.balance}.`);
+    }
     const user = await userWorkspace(p, v.email ?? "");
     const r = await grantCredits(p.db, { workspaceId: user.personalWorkspaceId!, amount, reason: v.reason, externalRef: `cli:grant:${randomUUID()}` });
     console.log(`Granted ${amount} credits to ${user.email}. Balance: ${r.balance}.`);
@@ -54,7 +61,7 @@ async function main() {
   }
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: "string" }, password: { type: "string" }, amount: { type: "string" }, reason: { type: "string" }, name: { type: "string" } },
+    options: { email: { type: "string" }, password: { type: "string" }, amount: { type: "string" }, reason: { type: "string" }, name: { type: "string" }, workspace: { type: "string" } },
     strict: true,
   });
   const p = createPlatform(loadConfig());
