@@ -49,6 +49,21 @@ const EnvSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: optionalString.pipe(z.string().url().optional()),
+  // Accounts: outgoing mail, email verification, OAuth sign-in.
+  SMTP_URL: optionalString.pipe(z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional()),
+  SMTP_HOST: optionalString,
+  SMTP_PORT: z.preprocess((v) => (v === undefined || v === "" ? undefined : Number(v)), z.number().int().min(1).max(65535).optional()),
+  SMTP_USER: optionalString,
+  SMTP_PASS: optionalString,
+  MAIL_FROM: z.string().default("Lucid <no-reply@localhost>"),
+  LUCID_REQUIRE_EMAIL_VERIFICATION: z.enum(["true", "false", ""]).default("false"),
+  GITHUB_CLIENT_ID: optionalString,
+  GITHUB_CLIENT_SECRET: optionalString,
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  // Testing only: a loopback server standing in for the provider's hosts.
+  LUCID_OAUTH_GITHUB_BASE_URL: optionalString.pipe(z.string().url().optional()),
+  LUCID_OAUTH_GOOGLE_BASE_URL: optionalString.pipe(z.string().url().optional()),
 });
 
 /** What `npm start` records about the embedded services it started. */
@@ -85,6 +100,18 @@ export interface Config {
   stripe: { secretKey: string; webhookSecret: string; apiBase?: string } | null;
   /** Address ranges webhook deliveries may reach despite being private (loopback when LUCID_WEBHOOK_ALLOW_LOOPBACK=true). */
   webhooks?: { allowedCidrs: string[] };
+  /** Outgoing mail: SMTP when configured, otherwise messages are written to the log. */
+  mail?: { smtp: string | { host: string; port: number; user?: string; pass?: string } | null; from: string };
+  /** Unverified users may not buy credits or create API keys (LUCID_REQUIRE_EMAIL_VERIFICATION=true). */
+  requireEmailVerification?: boolean;
+  /** OAuth sign-in providers that are configured; `baseUrl` replaces the provider's hosts (tests only). */
+  oauth?: { github?: OAuthProviderConfig; google?: OAuthProviderConfig };
+}
+
+export interface OAuthProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  baseUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +168,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const stripeSet = [e.STRIPE_SECRET_KEY, e.STRIPE_WEBHOOK_SECRET].filter(Boolean).length;
   if (stripeSet === 1) problems.push("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together");
+  for (const [id, secretName] of [["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"], ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]] as const) {
+    if (Boolean(e[id]) !== Boolean(e[secretName])) problems.push(`${id} and ${secretName} must be set together`);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -173,6 +203,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ...(e.LUCID_WEBHOOK_ALLOW_LOOPBACK === "true" ? ["127.0.0.0/8", "::1/128"] : []),
         ...(e.LUCID_WEBHOOK_ALLOWED_CIDRS?.split(",").map((c) => c.trim()) ?? []),
       ],
+    },
+    mail: {
+      smtp: e.SMTP_URL ?? (e.SMTP_HOST ? { host: e.SMTP_HOST, port: e.SMTP_PORT ?? 587, user: e.SMTP_USER, pass: e.SMTP_PASS } : null),
+      from: e.MAIL_FROM,
+    },
+    requireEmailVerification: e.LUCID_REQUIRE_EMAIL_VERIFICATION === "true",
+    oauth: {
+      github: e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
+        ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET, baseUrl: e.LUCID_OAUTH_GITHUB_BASE_URL }
+        : undefined,
+      google: e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+        ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET, baseUrl: e.LUCID_OAUTH_GOOGLE_BASE_URL }
+        : undefined,
     },
   };
 }
