@@ -4,6 +4,8 @@ export * from "./credits.ts";
 export * from "./accounts.ts";
 export * from "./jobs.ts";
 export * from "./api-keys.ts";
+export * from "./idempotency.ts";
+export * from "./limits.ts";
 export * from "./gallery.ts";
 export * from "./billing.ts";
 export * from "./workspaces.ts";

@@ -14,6 +14,7 @@ import {
 import type { Image, Job, Prisma } from "@lucid/db";
 import { AppError, notFound } from "./errors.ts";
 import { appendLedgerEntry } from "./credits.ts";
+import { admitJob } from "./limits.ts";
 import type { Platform } from "./platform.ts";
 
 export interface Submitter {
@@ -60,6 +61,8 @@ export async function submitGeneration(p: Platform, who: Submitter, input: unkno
   const jobId = randomUUID();
 
   const job = await p.db.$transaction(async (tx) => {
+    // Plan limit on jobs in flight and the key's monthly credit cap (locks the workspace row).
+    await admitJob(p, tx, who, cost);
     await appendLedgerEntry(tx, {
       workspaceId: who.workspaceId,
       kind: "reserve",
