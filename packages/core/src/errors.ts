@@ -24,6 +24,11 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   email_taken: 409,
+  // accounts: email links, sign-in protection, OAuth
+  invalid_token: 400,
+  email_not_verified: 403,
+  too_many_attempts: 429,
+  oauth_failed: 400,
   last_owner: 409,
   invite_used: 409,
   invite_expired: 410,
