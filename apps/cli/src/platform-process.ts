@@ -176,6 +176,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
         LUCID_DATA_DIR: dataDir,
         LUCID_MODEL_ID: modelId,
         LUCID_MODEL_DIR: modelDir,
+        LUCID_MODEL_REGISTRY: given.LUCID_MODEL_REGISTRY ?? join(REPO_ROOT, "models.json"),
         LUCID_PUBLIC_URL: given.LUCID_PUBLIC_URL ?? url,
         PORT: String(opts.port),
         NODE_ENV: "production",

@@ -14,7 +14,7 @@ import {
   type Platform,
   type StoredImage,
 } from "@lucid/core";
-import { formatParameters, samplerLabel, withPngText, type DiffusionEngine } from "@lucid/diffusion";
+import { formatParameters, samplerLabel, withPngText, type DiffusionEngine, type SchedulerName } from "@lucid/diffusion";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.ts";
 
@@ -181,6 +181,7 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
         seed: req.seed,
         n: req.n,
         ...(initImage ? { initImage, strength: req.strength } : {}),
+        ...(p.config.model.defaults.scheduler ? { scheduler: p.config.model.defaults.scheduler as SchedulerName } : {}),
       },
       {
         signal,
@@ -206,7 +207,7 @@ export async function processJobMessage(ctx: WorkerContext, body: string | undef
     );
     metrics?.pipelineTime.observe((performance.now() - pipelineStarted) / 1000);
     await previewWrites;
-    const sampler = samplerLabel((await ctx.engine.load(ctx.modelDir)).defaultScheduler);
+    const sampler = samplerLabel(p.config.model.defaults.scheduler ?? (await ctx.engine.load(ctx.modelDir)).defaultScheduler);
     const stored: StoredImage[] = [];
     for (const [index, img] of result.images.entries()) {
       const storageKey = `${job.workspaceId}/${job.id}/${index}.png`;

@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   LUCID_STARTER_CREDITS: intFromEnv(50),
   LUCID_MODEL_ID: z.string().default("lucid-tiny"),
   LUCID_MODEL_DIR: optionalString,
+  LUCID_MODEL_REGISTRY: z.string().default("models.json"),
   LUCID_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
   LUCID_CREDIT_PACKS: optionalString,
   // Webhook targets may never be private addresses, except these (development and tests).
@@ -92,7 +93,7 @@ export interface Config {
   dlqUrl?: string;
   bucket: string;
   starterCredits: number;
-  model: { id: string; dir: string };
+  model: { id: string; dir: string; defaults: ModelDefaults };
   executionProvider: "cpu" | "cuda";
   creditPacks: CreditPack[];
   /** Developer API limits by plan name (DEFAULT_PLANS, overridden by LUCID_PLANS). */
@@ -171,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [id, secretName] of [["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"], ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]] as const) {
     if (Boolean(e[id]) !== Boolean(e[secretName])) problems.push(`${id} and ${secretName} must be set together`);
   }
+  const modelDefaults = readModelDefaults(e.LUCID_MODEL_REGISTRY, e.LUCID_MODEL_ID, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -190,7 +192,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dlqUrl: pick("LUCID_DLQ_URL", e.LUCID_DLQ_URL),
     bucket,
     starterCredits: e.LUCID_STARTER_CREDITS,
-    model: { id: e.LUCID_MODEL_ID, dir: resolve(/*turbopackIgnore: true*/ e.LUCID_MODEL_DIR ?? join(dataDir, "models", e.LUCID_MODEL_ID)) },
+    model: {
+      id: e.LUCID_MODEL_ID,
+      dir: resolve(/*turbopackIgnore: true*/ e.LUCID_MODEL_DIR ?? join(dataDir, "models", e.LUCID_MODEL_ID)),
+      defaults: modelDefaults,
+    },
     executionProvider: e.LUCID_EXECUTION_PROVIDER,
     creditPacks,
     plans,
@@ -218,6 +224,48 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     },
   };
+}
+
+/** Request defaults of the served model (SD-Turbo wants 1 step and no guidance, SD 1.5 25 and 7.5). */
+export interface ModelDefaults {
+  steps: number;
+  guidance: number;
+  width: number;
+  height: number;
+  scheduler?: string;
+}
+
+const FALLBACK_MODEL_DEFAULTS: ModelDefaults = { steps: 20, guidance: 7.5, width: 512, height: 512 };
+
+const RegistryDefaults = z.array(
+  z.object({
+    id: z.string(),
+    defaultScheduler: z.string().optional(),
+    steps: z.number().int().positive(),
+    guidance: z.number().nonnegative(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+  }),
+);
+
+/**
+ * The served model's defaults from the model registry (models.json, whose full
+ * schema and tooling live in @lucid/models); the generic defaults when the
+ * registry is absent or does not list the model (a custom LUCID_MODEL_DIR).
+ */
+function readModelDefaults(registryPath: string, modelId: string, problems: string[]): ModelDefaults {
+  const path = resolve(/*turbopackIgnore: true*/ registryPath);
+  if (!existsSync(path)) return FALLBACK_MODEL_DEFAULTS;
+  let entries;
+  try {
+    entries = RegistryDefaults.parse(JSON.parse(readFileSync(path, "utf8")));
+  } catch (err) {
+    problems.push(`LUCID_MODEL_REGISTRY ${path} is not a valid model registry (${(err as Error).message.split("\n")[0]})`);
+    return FALLBACK_MODEL_DEFAULTS;
+  }
+  const entry = entries.find((m) => m.id === modelId);
+  if (!entry) return FALLBACK_MODEL_DEFAULTS;
+  return { steps: entry.steps, guidance: entry.guidance, width: entry.width, height: entry.height, scheduler: entry.defaultScheduler };
 }
 
 function readRuntimeFile(dataDir: string): RuntimeFile | null {

@@ -50,4 +50,18 @@ describe("configuration", () => {
     const c = loadConfig({ ...base, STRIPE_SECRET_KEY: "sk_test_x", STRIPE_WEBHOOK_SECRET: "whsec_x", STRIPE_API_BASE: "http://127.0.0.1:12111" });
     assert.deepEqual(c.stripe, { secretKey: "sk_test_x", webhookSecret: "whsec_x", apiBase: "http://127.0.0.1:12111" });
   });
+
+  it("takes the served model's request defaults from the model registry", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const registry = join(mkdtempSync(join(tmpdir(), "lucid-registry-")), "models.json");
+    writeFileSync(registry, JSON.stringify([{ id: "sd-turbo", defaultScheduler: "euler_ancestral", steps: 1, guidance: 0, width: 512, height: 512 }]));
+    const turbo = loadConfig({ ...base, LUCID_MODEL_REGISTRY: registry, LUCID_MODEL_ID: "sd-turbo" });
+    assert.deepEqual(turbo.model.defaults, { steps: 1, guidance: 0, width: 512, height: 512, scheduler: "euler_ancestral" });
+    const custom = loadConfig({ ...base, LUCID_MODEL_REGISTRY: registry, LUCID_MODEL_ID: "my-own", LUCID_MODEL_DIR: "/models/mine" });
+    assert.deepEqual(custom.model.defaults, { steps: 20, guidance: 7.5, width: 512, height: 512 }, "unlisted models get generic defaults");
+    writeFileSync(registry, "{ not json");
+    assert.ok(problemsOf({ ...base, LUCID_MODEL_REGISTRY: registry })[0]!.startsWith("LUCID_MODEL_REGISTRY"));
+  });
 });

@@ -21,10 +21,11 @@ const GenerationRequestFields = z
   .object({
     prompt: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(2000, "must be at most 2000 characters"),
     negative_prompt: z.string().max(2000, "must be at most 2000 characters").default(""),
-    width: imageSide.default(512),
-    height: imageSide.default(512),
-    steps: z.number().int("must be an integer").min(1, "must be at least 1").max(50, "must be at most 50").default(20),
-    guidance: z.number().min(0, "must be at least 0").max(20, "must be at most 20").default(7.5),
+    // Omitted size, steps and guidance take the served model's defaults (models.json).
+    width: imageSide.optional(),
+    height: imageSide.optional(),
+    steps: z.number().int("must be an integer").min(1, "must be at least 1").max(50, "must be at most 50").optional(),
+    guidance: z.number().min(0, "must be at least 0").max(20, "must be at most 20").optional(),
     seed: z.number().int("must be an integer").min(0, "must be at least 0").max(MAX_SEED, `must be at most ${MAX_SEED}`).optional(),
     n: z.number().int("must be an integer").min(1, "must be at least 1").max(4, "must be at most 4").default(1),
     model: z.string().min(1).max(100).optional(),
@@ -47,6 +48,10 @@ export type GenerationRequest = z.output<typeof GenerationRequest>;
 
 /** A request after the server fixed its seed and model: what the job stores and the worker runs. */
 export const ResolvedGenerationRequest = GenerationRequestFields.extend({
+  width: imageSide,
+  height: imageSide,
+  steps: z.number().int().min(1).max(50),
+  guidance: z.number().min(0).max(20),
   seed: z.number().int().min(0).max(MAX_SEED),
   model: z.string().min(1),
 });
@@ -56,7 +61,7 @@ export type ResolvedGenerationRequest = z.output<typeof ResolvedGenerationReques
  * Credits a request costs: one credit per image for up to 512×512 pixels and
  * 25 steps, scaled by pixel count and steps, rounded up.
  */
-export function creditCost(req: Pick<GenerationRequest, "width" | "height" | "steps" | "n">): number {
+export function creditCost(req: Pick<ResolvedGenerationRequest, "width" | "height" | "steps" | "n">): number {
   const perImage = Math.max(1, Math.ceil(((req.width * req.height) / (512 * 512)) * (req.steps / 25)));
   return perImage * req.n;
 }

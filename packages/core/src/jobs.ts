@@ -14,6 +14,7 @@ import {
 import type { Image, Job, Prisma } from "@lucid/db";
 import { AppError, notFound } from "./errors.ts";
 import { appendLedgerEntry } from "./credits.ts";
+import { assertWebhookTarget, isProgressEventStep, recordGenerationEvent } from "./webhooks.ts";
 import { admitJob } from "./limits.ts";
 import type { Platform } from "./platform.ts";
 
@@ -41,6 +42,7 @@ export async function submitGeneration(p: Platform, who: Submitter, input: unkno
       { field: "model", message: `must be one of: ${p.config.model.id}` },
     ]);
   }
+  if (parsed.data.webhook_url) await assertWebhookTarget(p, parsed.data.webhook_url, "webhook_url");
   if (parsed.data.init_image_id) {
     // Variations may start from the caller's own images or public ones, nothing else.
     const source = await p.db.image.findFirst({
@@ -51,8 +53,13 @@ export async function submitGeneration(p: Platform, who: Submitter, input: unkno
       throw new AppError("validation_failed", "init_image_id was not found", [{ field: "init_image_id", message: "was not found" }]);
     }
   }
+  const defaults = p.config.model.defaults;
   const request: ResolvedGenerationRequest = {
     ...parsed.data,
+    width: parsed.data.width ?? defaults.width,
+    height: parsed.data.height ?? defaults.height,
+    steps: parsed.data.steps ?? defaults.steps,
+    guidance: parsed.data.guidance ?? defaults.guidance,
     model,
     seed: parsed.data.seed ?? randomInt(0, MAX_SEED),
     ...(parsed.data.init_image_id ? { strength: parsed.data.strength ?? 0.75 } : {}),
@@ -107,21 +114,26 @@ export type ClaimOutcome =
  */
 export async function claimJob(p: Platform, jobId: string, workerId: string, leaseMs: number): Promise<ClaimOutcome> {
   const now = new Date();
-  const taken = await p.db.job.updateMany({
-    where: {
-      id: jobId,
-      OR: [{ status: "queued" }, { status: "running", leaseExpiresAt: { lt: now } }],
-    },
-    data: {
-      status: "running",
-      leaseOwner: workerId,
-      leaseExpiresAt: new Date(now.getTime() + leaseMs),
-      startedAt: now,
-      attempts: { increment: 1 },
-      progressStep: 0,
-    },
+  const { taken, job } = await p.db.$transaction(async (tx) => {
+    const taken = await tx.job.updateMany({
+      where: {
+        id: jobId,
+        OR: [{ status: "queued" }, { status: "running", leaseExpiresAt: { lt: now } }],
+      },
+      data: {
+        status: "running",
+        leaseOwner: workerId,
+        leaseExpiresAt: new Date(now.getTime() + leaseMs),
+        startedAt: now,
+        attempts: { increment: 1 },
+        progressStep: 0,
+      },
+    });
+    const job = await tx.job.findUnique({ where: { id: jobId } });
+    // Webhooks hear of the first start only, not of a takeover or a rerun after a handback.
+    if (taken.count === 1 && job?.attempts === 1) await recordGenerationEvent(tx, p, jobId, "generation.started");
+    return { taken, job };
   });
-  const job = await p.db.job.findUnique({ where: { id: jobId } });
   if (taken.count === 1 && job) return { claimed: true, job };
   if (!job) return { claimed: false, reason: "not_found", job: null };
   return { claimed: false, reason: job.status === "running" ? "leased" : "finished", job };
@@ -129,11 +141,18 @@ export async function claimJob(p: Platform, jobId: string, workerId: string, lea
 
 /** Records step progress and extends the lease; false when the worker no longer holds the job. */
 export async function recordProgress(p: Platform, jobId: string, workerId: string, step: number, total: number, leaseMs: number): Promise<boolean> {
-  const r = await p.db.job.updateMany({
-    where: { id: jobId, status: "running", leaseOwner: workerId },
-    data: { progressStep: step, progressTotal: total, leaseExpiresAt: new Date(Date.now() + leaseMs) },
+  const update = (tx: Prisma.TransactionClient | Platform["db"]) =>
+    tx.job.updateMany({
+      where: { id: jobId, status: "running", leaseOwner: workerId },
+      data: { progressStep: step, progressTotal: total, leaseExpiresAt: new Date(Date.now() + leaseMs) },
+    });
+  if (!isProgressEventStep(step, total)) return (await update(p.db)).count === 1;
+  // Every few steps the webhook progress event is recorded with the step, in one transaction.
+  return p.db.$transaction(async (tx) => {
+    const r = await update(tx);
+    if (r.count === 1) await recordGenerationEvent(tx, p, jobId, "generation.progress");
+    return r.count === 1;
   });
-  return r.count === 1;
 }
 
 export interface StoredImage {
@@ -191,6 +210,7 @@ export async function completeJob(
       jobId,
       reason: `Charged ${job.creditsReserved} credits for generation ${jobId}`,
     });
+    await recordGenerationEvent(tx, p, jobId, "generation.succeeded");
     return true;
   });
 }
@@ -234,6 +254,7 @@ async function endJobWithoutImages(
       jobId,
       reason: `Released ${job.creditsReserved} credits: generation ${status} (${error.code})`,
     });
+    await recordGenerationEvent(tx, p, jobId, status === "failed" ? "generation.failed" : "generation.canceled");
     return { ended: true, job };
   });
 }

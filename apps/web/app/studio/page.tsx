@@ -27,7 +27,7 @@ export default async function StudioPage() {
           This server runs <strong>lucid-tiny</strong>, a tiny test model with random weights: its images are noise. See the README to run a real model such as SD-Turbo.
         </p>
       )}
-      <Studio initialJobs={initial} />
+      <Studio initialJobs={initial} defaults={p.config.model.defaults} />
     </>
   );
 }

@@ -44,7 +44,7 @@ function fromGeneration(g: Generation, prev?: StudioJob): StudioJob {
   };
 }
 
-export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
+export function Studio({ initialJobs, defaults }: { initialJobs: StudioJob[]; defaults: { width: number; height: number; steps: number } }) {
   const router = useRouter();
   const [jobs, setJobs] = useState(initialJobs);
   const [advanced, setAdvanced] = useState(false);
@@ -137,9 +137,9 @@ export function Studio({ initialJobs }: { initialJobs: StudioJob[] }) {
             <label htmlFor="negative_prompt">Negative prompt</label>
             <input id="negative_prompt" name="negative_prompt" placeholder="blurry, low quality" />
             <div className="row">
-              <div><label htmlFor="width">Width</label><input id="width" name="width" type="number" step={8} defaultValue={512} /></div>
-              <div><label htmlFor="height">Height</label><input id="height" name="height" type="number" step={8} defaultValue={512} /></div>
-              <div><label htmlFor="steps">Steps</label><input id="steps" name="steps" type="number" defaultValue={20} /></div>
+              <div><label htmlFor="width">Width</label><input id="width" name="width" type="number" step={8} defaultValue={defaults.width} /></div>
+              <div><label htmlFor="height">Height</label><input id="height" name="height" type="number" step={8} defaultValue={defaults.height} /></div>
+              <div><label htmlFor="steps">Steps</label><input id="steps" name="steps" type="number" defaultValue={defaults.steps} /></div>
               <div><label htmlFor="seed">Seed</label><input id="seed" name="seed" type="number" placeholder="random" /></div>
             </div>
           </div>
