@@ -9,3 +9,6 @@ export * from "./limits.ts";
 export * from "./gallery.ts";
 export * from "./billing.ts";
 export * from "./workspaces.ts";
+export * from "./generation-urls.ts";
+export * from "./webhooks.ts";
+export * from "./webhook-delivery.ts";
