@@ -16,30 +16,51 @@ export interface LedgerEntryInput {
 
 export type LedgerResult = { applied: boolean; balance: number };
 
+/** Entry kinds that may leave the balance below zero: money taken back, or an operator's correction. */
+const MAY_CREATE_DEBT: ReadonlySet<CreditEntryKind> = new Set(["refund", "adjustment"]);
+
 /**
  * Appends one ledger entry and moves the workspace balance with it, in the
- * caller's transaction. The conditional update takes the row lock and refuses
- * to go below zero, so concurrent reservations can never overdraw.
+ * caller's transaction. The workspace row is locked first, so every balance
+ * move of a workspace is serialised: concurrent reservations can never
+ * overdraw, and a duplicate reference is seen by whoever comes second.
+ * Spending (a negative entry other than refund/adjustment) must leave the
+ * balance at or above zero; the database backs this with a CHECK on
+ * CreditEntry. A reservation also respects the monthly spend limit.
  */
 export async function appendLedgerEntry(tx: Tx, e: LedgerEntryInput): Promise<LedgerResult> {
+  const [ws] = await tx.$queryRaw<Array<{ creditBalance: number; monthlySpendLimit: number | null }>>`
+    SELECT "creditBalance", "monthlySpendLimit" FROM "Workspace" WHERE id = ${e.workspaceId}::uuid FOR UPDATE`;
+  if (!ws) throw new AppError("not_found", "workspace was not found");
   const existing = await tx.creditEntry.findUnique({ where: { externalRef: e.externalRef }, select: { id: true } });
-  if (existing) {
-    const ws = await tx.workspace.findUniqueOrThrow({ where: { id: e.workspaceId }, select: { creditBalance: true } });
-    return { applied: false, balance: ws.creditBalance };
-  }
-  const moved = await tx.workspace.updateMany({
-    where: { id: e.workspaceId, creditBalance: { gte: Math.max(0, -e.amount) } },
-    data: { creditBalance: { increment: e.amount } },
-  });
-  if (moved.count === 0) {
-    const ws = await tx.workspace.findUnique({ where: { id: e.workspaceId }, select: { creditBalance: true } });
-    if (!ws) throw new AppError("not_found", "workspace was not found");
+  if (existing) return { applied: false, balance: ws.creditBalance };
+
+  if (e.amount < 0 && !MAY_CREATE_DEBT.has(e.kind) && ws.creditBalance + e.amount < 0) {
+    if (ws.creditBalance < 0) {
+      throw new AppError(
+        "insufficient_credits",
+        `This workspace owes ${-ws.creditBalance} credits because a payment was refunded. New generations are refused until a purchase clears the debt.`,
+      );
+    }
     throw new AppError(
       "insufficient_credits",
       `This needs ${-e.amount} credits but the workspace has ${ws.creditBalance}. Buy more credits to continue.`,
     );
   }
-  const ws = await tx.workspace.findUniqueOrThrow({ where: { id: e.workspaceId }, select: { creditBalance: true } });
+  if (e.kind === "reserve" && ws.monthlySpendLimit !== null) {
+    const spent = await spentThisMonth(tx, e.workspaceId);
+    if (spent - e.amount > ws.monthlySpendLimit) {
+      throw new AppError(
+        "spend_limit_reached",
+        `This needs ${-e.amount} credits, but the workspace's monthly spend limit is ${ws.monthlySpendLimit} credits and ${spent} were spent this month (UTC). An owner can raise the limit on the billing page.`,
+      );
+    }
+  }
+  const updated = await tx.workspace.update({
+    where: { id: e.workspaceId },
+    data: { creditBalance: { increment: e.amount } },
+    select: { creditBalance: true },
+  });
   await tx.creditEntry.create({
     data: {
       workspaceId: e.workspaceId,
@@ -48,10 +69,28 @@ export async function appendLedgerEntry(tx: Tx, e: LedgerEntryInput): Promise<Le
       externalRef: e.externalRef,
       reason: e.reason,
       jobId: e.jobId,
-      balanceAfter: ws.creditBalance,
+      balanceAfter: updated.creditBalance,
     },
   });
-  return { applied: true, balance: ws.creditBalance };
+  return { applied: true, balance: updated.creditBalance };
+}
+
+/** The first instant of the current calendar month, UTC. */
+export function monthStartUtc(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
+/**
+ * Credits spent this calendar month (UTC): reservations minus releases. A
+ * capture moves nothing (the reserve already took the credits), so this is
+ * what the workspace's jobs really cost, plus what is still reserved.
+ */
+export async function spentThisMonth(db: Tx, workspaceId: string, now = new Date()): Promise<number> {
+  const sum = await db.creditEntry.aggregate({
+    _sum: { amount: true },
+    where: { workspaceId, kind: { in: ["reserve", "release"] }, createdAt: { gte: monthStartUtc(now) } },
+  });
+  return Math.max(0, -(sum._sum.amount ?? 0));
 }
 
 /** Runs `fn` in a transaction; a concurrent duplicate of the same reference is reported as not applied. */

@@ -12,3 +12,5 @@ export * from "./workspaces.ts";
 export * from "./generation-urls.ts";
 export * from "./webhooks.ts";
 export * from "./webhook-delivery.ts";
+export * from "./usage.ts";
+export * from "./operators.ts";
