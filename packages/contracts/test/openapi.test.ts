@@ -70,6 +70,7 @@ test("problem codes are exactly the domain's stable error codes, with the same s
   assert.deepEqual(
     Object.entries(PROBLEM_CODE_STATUS).sort(),
     Object.entries(ERROR_STATUS).sort(),
+    "a new error code in @lucid/core's ERROR_STATUS goes into PROBLEM_CODE_STATUS (packages/contracts/src/openapi.ts) and the responses that carry it",
   );
   const problem = document.components!.schemas!.Problem as { properties: { code: { enum: string[] } } };
   assert.deepEqual([...problem.properties.code.enum].sort(), Object.keys(ERROR_STATUS).sort());

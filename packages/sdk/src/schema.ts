@@ -180,9 +180,7 @@ export interface components {
             prompt_truncated: boolean;
             queue_position: number | null;
             request: {
-                /** @default 7.5 */
                 guidance: number;
-                /** @default 512 */
                 height: number;
                 /** Format: uuid */
                 init_image_id?: string;
@@ -193,16 +191,16 @@ export interface components {
                 negative_prompt: string;
                 prompt: string;
                 seed: number;
-                /** @default 20 */
                 steps: number;
                 strength?: number;
-                /** @default 512 */
+                /** Format: uri */
+                webhook_url?: string;
                 width: number;
             };
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
         };
-        /** @description One stored image; `url` and `thumbnail_url` are signed URLs valid for one hour. */
+        /** @description One stored image. `url` and `thumbnail_url` are stable public URLs once the image is published, otherwise signed URLs valid for one hour. */
         GenerationImage: {
             content_type: string;
             height: number;
@@ -220,9 +218,7 @@ export interface components {
         };
         /** @description What to draw. Unknown fields are refused; omitted fields take the defaults shown. */
         GenerationRequest: {
-            /** @default 7.5 */
             guidance?: number;
-            /** @default 512 */
             height?: number;
             /** Format: uuid */
             init_image_id?: string;
@@ -233,10 +229,9 @@ export interface components {
             negative_prompt?: string;
             prompt: string;
             seed?: number;
-            /** @default 20 */
             steps?: number;
             strength?: number;
-            /** @default 512 */
+            webhook_url?: string;
             width?: number;
         };
         /**
@@ -280,7 +275,7 @@ export interface components {
              * @description Stable machine-readable error code; branch on this, not on `title` or `detail`.
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_json" | "unknown_model" | "invalid_signature" | "unknown_pack" | "unauthenticated" | "invalid_credentials" | "invalid_api_key" | "insufficient_credits" | "forbidden" | "not_found" | "email_taken" | "payment_incomplete" | "internal" | "billing_not_configured" | "service_unavailable";
+            code: "validation_failed" | "invalid_json" | "unknown_model" | "invalid_signature" | "invalid_token" | "oauth_failed" | "unknown_pack" | "unauthenticated" | "invalid_credentials" | "invalid_api_key" | "api_key_revoked" | "api_key_expired" | "insufficient_credits" | "spend_limit_reached" | "forbidden" | "insufficient_scope" | "key_credit_cap_exceeded" | "email_not_verified" | "not_found" | "email_taken" | "payment_incomplete" | "api_key_limit_reached" | "idempotency_request_in_progress" | "last_owner" | "invite_used" | "invite_expired" | "idempotency_key_reused" | "rate_limited" | "too_many_in_flight_jobs" | "too_many_attempts" | "internal" | "billing_not_configured" | "service_unavailable";
             /**
              * @description What went wrong with this request
              * @example steps must be at most 50
@@ -423,7 +418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The workspace's balance does not cover the request's cost; nothing was queued. Codes: `insufficient_credits`. */
+            /** @description The workspace's balance does not cover the request's cost (or the workspace owes credits after a refund), or the request would pass the workspace's monthly spend limit; nothing was queued. Codes: `insufficient_credits`, `spend_limit_reached`. */
             402: {
                 headers: {
                     [name: string]: unknown;
