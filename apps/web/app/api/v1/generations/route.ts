@@ -4,6 +4,7 @@ import { parsePreferWait, type GenerationList } from "@lucid/contracts";
 import { apiRoute, readJson } from "../../../../lib/http.ts";
 import { platform } from "../../../../lib/platform.ts";
 import { generationResource } from "../../../../lib/generations.ts";
+import { scopeImages } from "../../../../lib/image-scope.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -21,20 +22,20 @@ export const POST = apiRoute(async (req, caller) => {
   const job = await submitGeneration(p, caller, body);
   const location = `/api/v1/generations/${job.id}`;
   if (prefer.wait === null) {
-    return NextResponse.json(await generationResource(p, { ...job, images: [] }), { status: 202, headers: { location } });
+    return NextResponse.json(scopeImages(await generationResource(p, { ...job, images: [] }), caller, p.config.publicUrl), { status: 202, headers: { location } });
   }
   const now = (await waitForJobEnd(p, caller.workspaceId, job.id, { timeoutMs: prefer.wait * 1000, signal: req.signal })) ?? { ...job, images: [] };
-  return NextResponse.json(await generationResource(p, now), {
+  return NextResponse.json(scopeImages(await generationResource(p, now), caller, p.config.publicUrl), {
     status: isTerminalStatus(now.status) ? 200 : 202,
     headers: { location, "preference-applied": `wait=${prefer.wait}` },
   });
-});
+}, { scope: "generations:write", idempotent: true });
 
 /** The workspace's generations, newest first: `?limit=1..100&cursor=&status=`. */
 export const GET = apiRoute(async (req, caller) => {
   const p = platform();
   const query = Object.fromEntries(new URL(req.url).searchParams);
   const page = await listGenerations(p, caller.workspaceId, query);
-  const body: GenerationList = { object: "list", data: await Promise.all(page.jobs.map((j) => generationResource(p, j))), next_cursor: page.nextCursor };
+  const body: GenerationList = { object: "list", data: await Promise.all(page.jobs.map(async (j) => scopeImages(await generationResource(p, j), caller, p.config.publicUrl))), next_cursor: page.nextCursor };
   return NextResponse.json(body);
-});
+}, { scope: "generations:read" });

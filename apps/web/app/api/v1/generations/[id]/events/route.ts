@@ -2,6 +2,7 @@ import { generationEventStream, getJob } from "@lucid/core";
 import { apiRoute } from "../../../../../../lib/http.ts";
 import { platform } from "../../../../../../lib/platform.ts";
 import { generationResource, sseKeepAliveMs } from "../../../../../../lib/generations.ts";
+import { scopeImages } from "../../../../../../lib/image-scope.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +15,7 @@ export const GET = apiRoute<{ params: Promise<{ id: string }> }>(async (req, cal
   const p = platform();
   const job = await getJob(p, caller.workspaceId, (await params).id); // 404 before the stream starts
   const stream = generationEventStream(p, caller.workspaceId, job.id, {
-    render: (j) => generationResource(p, j),
+    render: async (j) => scopeImages(await generationResource(p, j), caller, p.config.publicUrl),
     keepAliveMs: sseKeepAliveMs(),
     signal: req.signal,
   });
@@ -26,4 +27,4 @@ export const GET = apiRoute<{ params: Promise<{ id: string }> }>(async (req, cal
       "x-accel-buffering": "no", // nginx and friends: do not buffer the stream
     },
   });
-});
+}, { scope: "generations:read" });

@@ -11,4 +11,4 @@ export const GET = apiRoute<{ params: Promise<{ id: string }> }>(async (_req, ca
   const object = job.previewKey ? await p.images.get(job.previewKey) : null;
   if (!object) throw new AppError("not_found", "this generation has no preview yet");
   return new Response(Buffer.from(object.body), { headers: { "content-type": "image/webp", "cache-control": "private, no-store" } });
-});
+}, { scope: "generations:read" });
