@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
 import { ConfigError, loadConfig } from "@lucid/config";
-import { AppError, closePlatform, createApiKey, createPlatform, findBalanceMismatches, findUserByEmail, grantCredits, signUp, type Platform } from "@lucid/core";
+import { AppError, closePlatform, createApiKey, createPlatform, findBalanceMismatches, findUserByEmail, grantCredits, grantOperator, revokeOperator, signUp, type Platform } from "@lucid/core";
 
 const USAGE = `Usage: npm run lucid -- <command> [options]
 
@@ -12,6 +12,8 @@ const USAGE = `Usage: npm run lucid -- <command> [options]
   credits:grant --workspace <id> --amount <n> --reason <t>  credits to any workspace (e.g. a team)
   keys:create   --email <e> --name <name>              a new API key (printed alone on the last line)
   credits:check                                        balances equal the sum of their ledger entries
+  operators:grant  --email <e>                         make a user an operator (opens /admin)
+  operators:revoke --email <e>                         take the operator flag away
 `;
 
 async function userWorkspace(p: Platform, email: string) {
@@ -49,6 +51,14 @@ const commands: Record<string, (p: Platform, v: Record<string, string | undefine
     if (bad.length === 0) return console.log("OK: every workspace balance equals the sum of its ledger entries.");
     for (const b of bad) console.error(`MISMATCH workspace ${b.workspaceId}: balance ${b.balance}, ledger ${b.ledgerSum}`);
     process.exitCode = 1;
+  },
+  async "operators:grant"(p, v) {
+    const u = await grantOperator(p, v.email ?? "");
+    console.log(`${u.email} is now an operator: /admin is open to them.`);
+  },
+  async "operators:revoke"(p, v) {
+    await revokeOperator(p, v.email ?? "");
+    console.log(`${v.email} is no longer an operator.`);
   },
 };
 
