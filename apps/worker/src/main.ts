@@ -48,6 +48,7 @@ async function main() {
     waitTimeSeconds: settings.waitTimeSeconds,
     dlqSweepSeconds: settings.dlqSweepSeconds,
     metricsPort: settings.metricsPort,
+    webhookPollMs: 1000,
   });
   log.info({ workerId: ctx.workerId, model: config.model.id, queue: config.queueUrl, ...settings }, "worker ready, waiting for jobs");
 

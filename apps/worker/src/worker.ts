@@ -3,6 +3,7 @@ import { createJobConsumer, DeadLetterQueue, SqsJobQueue } from "@lucid/queue";
 import { startDeadLetterSweeper } from "./dead-letters.ts";
 import { serveMetrics, WorkerMetrics } from "./metrics.ts";
 import { JobInterruptedError, processJobMessage, type WorkerContext } from "./process-job.ts";
+import { startWebhookDispatcher } from "./webhook-dispatcher.ts";
 
 export interface WorkerLoopOptions {
   sqs: SQSClient;
@@ -18,6 +19,8 @@ export interface WorkerLoopOptions {
   dlqSweepSeconds?: number;
   /** Serve Prometheus `/metrics` on this port (0: any free port); undefined: no server. */
   metricsPort?: number;
+  /** Send due webhook deliveries, polling the outbox this often; 0 or undefined: no dispatcher. */
+  webhookPollMs?: number;
 }
 
 export interface RunningWorker {
@@ -108,6 +111,8 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
       ? startDeadLetterSweeper({ platform: ctx.platform, log, metrics, leaseMs: ctx.leaseMs }, new DeadLetterQueue(opts.sqs, opts.dlqUrl), opts.dlqSweepSeconds * 1000)
       : undefined;
 
+  const webhooks = opts.webhookPollMs ? startWebhookDispatcher({ platform: ctx.platform, log }, { pollMs: opts.webhookPollMs }) : undefined;
+
   consumer.start();
 
   let stopped: Promise<{ handedBack: boolean }> | undefined;
@@ -133,6 +138,7 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
       await queue.releaseMessage(handBack).catch((err) => log.warn({ err }, "could not make the message visible again; it reappears after its visibility timeout"));
     }
     await sweeperStopped;
+    await webhooks?.stop();
     await metricsServer?.close();
     return { handedBack: Boolean(handBack) };
   };
