@@ -90,7 +90,7 @@ export async function requirePermission(p: { db: Db }, actor: WorkspaceActor, pe
   return role;
 }
 
-export interface WorkspaceSummary {
+export interface MemberWorkspace {
   id: string;
   name: string;
   kind: "personal" | "team";
@@ -98,7 +98,7 @@ export interface WorkspaceSummary {
 }
 
 /** The user's workspaces: personal first, then teams by when they joined. */
-export async function listUserWorkspaces(p: Platform, userId: string): Promise<WorkspaceSummary[]> {
+export async function listUserWorkspaces(p: Platform, userId: string): Promise<MemberWorkspace[]> {
   const ms = await p.db.membership.findMany({ where: { userId }, include: { workspace: true }, orderBy: { createdAt: "asc" } });
   return ms
     .map((m) => ({ id: m.workspaceId, name: m.workspace.name, kind: m.workspace.kind, role: m.role }))
