@@ -61,6 +61,6 @@ test("a developer creates an API key, generates through the API, and a revoked k
   await expect(page.getByTestId("api-key-row")).toContainText("revoked");
   const refused = await request.get(`/api/v1/generations/${job.id}`, { headers: auth });
   expect(refused.status()).toBe(401);
-  expect((await refused.json()).code).toBe("invalid_api_key");
+  expect((await refused.json()).code).toBe("api_key_revoked");
   expect((await request.post("/api/v1/generations", { headers: { authorization: "Bearer lucid_sk_unknown" }, data: { prompt: "x" } })).status()).toBe(401);
 });

@@ -56,12 +56,13 @@ describe("accounts, API keys and the gallery", () => {
     assert.match(k.key, /^lucid_sk_[A-Za-z0-9_-]{32}$/);
     const row = await p.db.apiKey.findUniqueOrThrow({ where: { id: k.id } });
     assert.ok(!JSON.stringify(row).includes(k.key.slice(9)), "the key itself is not stored");
-    assert.deepEqual(await authenticateApiKey(p, k.key), { workspaceId: u.workspaceId, apiKeyId: k.id });
+    const principal = await authenticateApiKey(p, k.key);
+    assert.deepEqual({ workspaceId: principal.workspaceId, apiKeyId: principal.apiKeyId }, { workspaceId: u.workspaceId, apiKeyId: k.id });
     await assert.rejects(authenticateApiKey(p, k.key + "x"), is("invalid_api_key"));
     const other = await signUp(p, { email: "other@example.com", password: "password123" });
     await assert.rejects(revokeApiKey(p, other.workspaceId, k.id), is("not_found"), "another workspace cannot revoke it");
     await revokeApiKey(p, u.workspaceId, k.id);
-    await assert.rejects(authenticateApiKey(p, k.key), is("invalid_api_key"));
+    await assert.rejects(authenticateApiKey(p, k.key), is("api_key_revoked"));
   });
 
   it("publishes and unpublishes, pages newest first, and never shows private images to others", async () => {
