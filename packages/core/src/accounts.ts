@@ -88,7 +88,7 @@ export async function deleteSession(p: Platform, token: string): Promise<void> {
 
 export interface Viewer {
   sessionId: string;
-  user: { id: string; email: string };
+  user: { id: string; email: string; emailVerified: boolean };
   workspace: { id: string; name: string; kind: "personal" | "team"; creditBalance: number };
   role: Role;
 }
@@ -110,7 +110,7 @@ export async function resolveSession(p: Platform, token: string | undefined): Pr
   const w = membership.workspace;
   return {
     sessionId: session.id,
-    user: { id: session.user.id, email: session.user.email },
+    user: { id: session.user.id, email: session.user.email, emailVerified: session.user.emailVerified !== null },
     workspace: { id: w.id, name: w.name, kind: w.kind, creditBalance: w.creditBalance },
     role: membership.role,
   };
