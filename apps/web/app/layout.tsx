@@ -25,6 +25,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                 <Link href="/studio">Studio</Link>
                 <Link href="/billing">Billing</Link>
                 <Link href="/settings/keys">API keys</Link>
+                <Link href="/settings/webhooks">Webhooks</Link>
                 <Link href="/settings/workspace">Workspace</Link>
                 <WorkspaceSwitcher workspaces={workspaces} currentId={viewer.workspace.id} />
                 <span className="balance" data-testid="balance">{viewer.workspace.creditBalance} credits</span>
