@@ -24,6 +24,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <>
                 <Link href="/studio">Studio</Link>
                 <Link href="/billing">Billing</Link>
+                <Link href="/usage">Usage</Link>
                 <Link href="/settings/keys">API keys</Link>
                 <Link href="/settings/webhooks">Webhooks</Link>
                 <Link href="/settings/workspace">Workspace</Link>
