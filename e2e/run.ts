@@ -19,7 +19,8 @@ try {
   platform = await startPlatform({
     dataDir,
     port,
-    env: { ...stripe.env, LUCID_STARTER_CREDITS: "50" },
+    // Loopback webhook targets: the webhooks spec's receiver listens on 127.0.0.1.
+    env: { ...stripe.env, LUCID_STARTER_CREDITS: "50", LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" },
     log: (line) => logs.push(line),
   });
 } catch (err) {
