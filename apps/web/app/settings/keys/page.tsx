@@ -10,15 +10,18 @@ export default async function ApiKeysPage() {
   return (
     <div>
       <h1>API keys</h1>
-      <p className="muted">Keys act for the workspace {viewer.workspace.name}. Call <code>POST /api/v1/generations</code> with <code>Authorization: Bearer &lt;key&gt;</code>.</p>
+      <p className="muted">Keys act for the workspace {viewer.workspace.name}. Call <code>POST /api/v1/generations</code> with <code>Authorization: Bearer &lt;key&gt;</code>. At most 100 active keys per workspace; a key may be limited to some scopes, an expiry date and a monthly credit cap (calendar month, UTC).</p>
       {can(viewer.role, "manage_keys") ? <CreateKeyForm /> : <p className="notice" data-testid="keys-role-notice">Only owners and admins create or revoke keys; you are a {viewer.role} here.</p>}
       <table>
-        <thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr></thead>
+        <thead><tr><th>Name</th><th>Key</th><th>Scopes</th><th>Expires</th><th>Monthly cap</th><th>Created</th><th>Last used</th><th></th></tr></thead>
         <tbody>
           {keys.map((k) => (
             <tr key={k.id} data-testid="api-key-row">
               <td>{k.name}</td>
               <td><code>{k.prefix}</code></td>
+              <td data-testid="api-key-scopes">{k.scopes.join(", ")}</td>
+              <td>{k.expiresAt ? `${k.expiresAt.toISOString().slice(0, 10)}${k.expired ? " (expired)" : ""}` : "never"}</td>
+              <td>{k.monthlyCreditCap === null ? "none" : `${k.creditsUsedThisMonth ?? 0} / ${k.monthlyCreditCap} credits`}</td>
               <td>{k.createdAt.toISOString().slice(0, 10)}</td>
               <td>{k.lastUsedAt ? k.lastUsedAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
               <td>
