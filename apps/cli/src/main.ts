@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
 import { ConfigError, loadConfig } from "@lucid/config";
-import { AppError, closePlatform, createApiKey, createPlatform, findBalanceMismatches, findUserByEmail, grantCredits, grantOperator, revokeOperator, signUp, type Platform } from "@lucid/core";
+import { AppError, closePlatform, createApiKey, createPlatform, findBalanceMismatches, findUserByEmail, grantCredits, grantOperator, revokeOperator, setWorkspacePlan, signUp, type Platform } from "@lucid/core";
 
 const USAGE = `Usage: npm run lucid -- <command> [options]
 
@@ -11,6 +11,7 @@ const USAGE = `Usage: npm run lucid -- <command> [options]
   credits:grant --email <e> --amount <n> --reason <t>  credits to that user's personal workspace
   credits:grant --workspace <id> --amount <n> --reason <t>  credits to any workspace (e.g. a team)
   keys:create   --email <e> --name <name>              a new API key (printed alone on the last line)
+  plans:set     --email <e> | --workspace <id> --plan <name>  put a workspace on a plan (API limits; LUCID_PLANS)
   credits:check                                        balances equal the sum of their ledger entries
   operators:grant  --email <e>                         make a user an operator (opens /admin)
   operators:revoke --email <e>                         take the operator flag away
@@ -46,6 +47,12 @@ const commands: Record<string, (p: Platform, v: Record<string, string | undefine
     console.log(`Created API key "${key.name}" (${key.prefix}) for ${user.email}. It is shown only once:`);
     console.log(key.key);
   },
+  async "plans:set"(p, v) {
+    const workspaceId = v.workspace ?? (await userWorkspace(p, v.email ?? "")).personalWorkspaceId!;
+    await setWorkspacePlan(p, workspaceId, v.plan ?? "");
+    const plan = p.config.plans[v.plan!]!;
+    console.log(`Workspace ${workspaceId} is on plan "${v.plan}": ${plan.requestsPerMinute} requests/min per key, ${plan.maxInFlightJobs} jobs in flight.`);
+  },
   async "credits:check"(p) {
     const bad = await findBalanceMismatches(p.db);
     if (bad.length === 0) return console.log("OK: every workspace balance equals the sum of its ledger entries.");
@@ -71,7 +78,7 @@ async function main() {
   }
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: "string" }, password: { type: "string" }, amount: { type: "string" }, reason: { type: "string" }, name: { type: "string" }, workspace: { type: "string" } },
+    options: { email: { type: "string" }, password: { type: "string" }, amount: { type: "string" }, reason: { type: "string" }, name: { type: "string" }, workspace: { type: "string" }, plan: { type: "string" } },
     strict: true,
   });
   const p = createPlatform(loadConfig());

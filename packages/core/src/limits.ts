@@ -156,3 +156,14 @@ export async function admitJob(p: Pick<Platform, "config">, tx: DbTransaction, w
     );
   }
 }
+
+/** Puts a workspace on a plan named in the config (DEFAULT_PLANS / LUCID_PLANS). */
+export async function setWorkspacePlan(p: Platform, workspaceId: string, plan: string): Promise<void> {
+  if (!p.config.plans[plan]) {
+    throw new AppError("validation_failed", `unknown plan "${plan}"; configured: ${Object.keys(p.config.plans).join(", ")}`, [
+      { field: "plan", message: "is not a configured plan" },
+    ]);
+  }
+  const r = await p.db.workspace.updateMany({ where: { id: workspaceId }, data: { plan } });
+  if (r.count === 0) throw new AppError("not_found", `workspace ${workspaceId} was not found`);
+}
