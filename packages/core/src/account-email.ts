@@ -3,7 +3,7 @@ import { hash } from "@node-rs/argon2";
 import { z } from "zod";
 import { SignUpRequest, fieldErrors, describeFieldErrors } from "@lucid/contracts";
 import type { EmailTokenPurpose } from "@lucid/db";
-import { RateLimiterPostgres } from "rate-limiter-flexible";
+import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError } from "./errors.ts";
 import { sendMail } from "./mail.ts";
 import { prismaRateLimitStore } from "./sign-in-protection.ts";
@@ -38,7 +38,10 @@ async function mayEmail(p: Platform, purpose: EmailTokenPurpose, email: string):
     l = new RateLimiterPostgres({ storeClient: prismaRateLimitStore(p.db), storeType: "client", tableName: "rate_limit_counters", tableCreated: true, keyPrefix: "account_email", points: 5, duration: 3600 });
     mailLimiters.set(p.db, l);
   }
-  return l.consume(`${purpose}:${email}`).then(() => true, () => false);
+  return l.consume(`${purpose}:${email}`).then(
+    () => true,
+    (e) => (e instanceof RateLimiterRes ? false : Promise.reject(e)),
+  );
 }
 
 async function issueToken(p: Platform, userId: string, email: string, purpose: EmailTokenPurpose): Promise<string> {

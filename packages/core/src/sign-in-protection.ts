@@ -18,8 +18,11 @@ export const SIGN_IN_LIMITS = {
 export function prismaRateLimitStore(db: PrismaClient) {
   return {
     async query(q: { text: string; values?: unknown[] }) {
-      const rows = await db.$queryRawUnsafe<Array<{ points: number | bigint; expire: number | bigint | null }>>(q.text, ...(q.values ?? []));
-      return { rows: rows.map((r) => ({ points: Number(r.points), expire: r.expire === null ? null : Number(r.expire) })) };
+      const values = q.values ?? [];
+      if (/^\s*DELETE\b/i.test(q.text)) return { rows: [], rowCount: await db.$executeRawUnsafe(q.text, ...values) };
+      const rows = await db.$queryRawUnsafe<Array<{ points: number | bigint; expire: number | bigint | null }>>(q.text, ...values);
+      // BIGINT arrives as a BigInt; the library does arithmetic with numbers.
+      return { rowCount: rows.length, rows: rows.map((r) => ({ points: Number(r.points), expire: r.expire === null ? null : Number(r.expire) })) };
     },
   };
 }
