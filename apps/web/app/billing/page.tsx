@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { creditPacks, listPurchases, spendSummary } from "@lucid/core";
+import { can, creditPacks, listPurchases, spendSummary } from "@lucid/core";
 import { platform } from "../../lib/platform.ts";
 import { requireViewer } from "../../lib/session.ts";
 import { checkoutAction } from "../actions.ts";
@@ -24,6 +24,8 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
         <p className="notice" data-testid="billing-not-configured">
           Billing is not configured on this server. An operator can grant credits with <code>npm run lucid -- credits:grant</code>.
         </p>
+      ) : !can(viewer.role, "buy_credits") ? (
+        <p className="notice" data-testid="billing-role-notice">Only owners and admins buy credits for {viewer.workspace.name}; you are a {viewer.role} here.</p>
       ) : (
         <div className="grid">
           {creditPacks(p).map((pack) => (
