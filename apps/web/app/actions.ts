@@ -9,7 +9,9 @@ import {
   deleteSession,
   publishImage,
   revokeApiKey,
-  signIn,
+  requireVerifiedEmail,
+  sendVerificationEmail,
+  signInProtected,
   signUp,
   startCheckout,
   unpublishImage,
@@ -17,6 +19,7 @@ import {
   requirePermission,
 } from "@lucid/core";
 import { platform } from "../lib/platform.ts";
+import { clientIp } from "../lib/client-ip.ts";
 import { requireViewer, sessionToken, setSessionCookie } from "../lib/session.ts";
 import { cookies } from "next/headers";
 import { SESSION_COOKIE } from "../lib/session.ts";
@@ -37,6 +40,8 @@ export async function signUpAction(_prev: FormState, form: FormData): Promise<Fo
     const user = await signUp(p, input);
     const s = await createSession(p, user.id);
     await setSessionCookie(s.token, s.expiresAt);
+    // A mail outage must not fail the sign-up: the banner offers to resend.
+    await sendVerificationEmail(p, user.id).catch((e) => console.error(`verification email to ${user.email} failed: ${(e as Error).message}`));
   } catch (err) {
     return toFormState(err, { email: input.email });
   }
@@ -47,7 +52,7 @@ export async function signInAction(_prev: FormState, form: FormData): Promise<Fo
   const input = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") };
   try {
     const p = platform();
-    const user = await signIn(p, input);
+    const user = await signInProtected(p, input, { ip: await clientIp() });
     const s = await createSession(p, user.id);
     await setSessionCookie(s.token, s.expiresAt);
   } catch (err) {
@@ -78,6 +83,7 @@ export async function createKeyAction(_prev: KeyState, form: FormData): Promise<
   const viewer = await requireViewer();
   try {
     await requirePermission(platform(), actorOf(viewer), "manage_keys");
+    await requireVerifiedEmail(platform(), viewer.user.id);
     const created = await createApiKey(platform(), viewer.workspace.id, viewer.user.id, { name: String(form.get("name") ?? "") });
     revalidatePath("/settings/keys");
     return { key: created.key, name: created.name };
@@ -97,6 +103,7 @@ export async function revokeKeyAction(form: FormData): Promise<void> {
 export async function checkoutAction(form: FormData): Promise<void> {
   const viewer = await requireViewer();
   await requirePermission(platform(), actorOf(viewer), "buy_credits");
+  await requireVerifiedEmail(platform(), viewer.user.id);
   const { url } = await startCheckout(platform(), { workspaceId: viewer.workspace.id, email: viewer.user.email }, { pack: String(form.get("pack") ?? "") });
   redirect(url);
 }

@@ -6,6 +6,7 @@ import { signOutAction } from "./actions.ts";
 import { listUserWorkspaces } from "@lucid/core";
 import { platform } from "../lib/platform.ts";
 import { WorkspaceSwitcher } from "./components/workspace-switcher.tsx";
+import { VerifyEmailBanner } from "./components/verify-email-banner.tsx";
 
 export const metadata = { title: "Lucid", description: "Text-to-image generation you can run yourself" };
 export const dynamic = "force-dynamic";
@@ -41,7 +42,12 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             )}
           </nav>
         </header>
-        <main>{children}</main>
+        <main>
+          {viewer && !viewer.user.emailVerified && (
+            <VerifyEmailBanner email={viewer.user.email} required={platform().config.requireEmailVerification ?? false} />
+          )}
+          {children}
+        </main>
       </body>
     </html>
   );

@@ -1,12 +1,30 @@
 import Link from "next/link";
+import { OAUTH_PROVIDERS, configuredOAuthProviders } from "@lucid/core";
 import { signInAction } from "../actions.ts";
 import { AuthForm } from "../components/auth-form.tsx";
+import { platform } from "../../lib/platform.ts";
 
-export default function SignInPage() {
+export const dynamic = "force-dynamic";
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
+  const { error } = await searchParams;
+  const providers = configuredOAuthProviders(platform());
   return (
     <div className="narrow card">
       <h1>Sign in</h1>
+      {error && <p className="error" role="alert">{error}</p>}
       <AuthForm action={signInAction} submitLabel="Sign in" />
+      <p className="muted"><Link href="/forgot-password">Forgot password?</Link></p>
+      {providers.length > 0 && (
+        <p>
+          {providers.map((id) => (
+            // A plain link: the route answers with a redirect to the provider.
+            <a key={id} href={`/auth/${id}`} className="button secondary" style={{ marginRight: 8 }}>
+              Continue with {OAUTH_PROVIDERS[id].name}
+            </a>
+          ))}
+        </p>
+      )}
       <p className="muted">New here? <Link href="/signup">Create an account</Link></p>
     </div>
   );
