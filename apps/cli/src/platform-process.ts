@@ -21,6 +21,8 @@ export interface PlatformOptions {
   log?: (line: string) => void;
   /** Build the web app first when its build is missing or older than the sources. */
   build?: boolean;
+  /** Start a worker (default true). The API benchmark leaves it out: its jobs stay queued instead of loading the CPU. */
+  worker?: boolean;
 }
 
 export interface RunningPlatform {
@@ -188,8 +190,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
 
     if (opts.build !== false && webBuildIsStale()) buildWeb(log);
     const web = spawnService("web", [join(REPO_ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(opts.port), "-H", "127.0.0.1"], join(REPO_ROOT, "apps/web"), env, log);
-    const worker = spawnService("worker", ["--import", "tsx", join(REPO_ROOT, "apps/worker/src/main.ts")], REPO_ROOT, env, log);
-    children.push(web, worker);
+    children.push(web);
+    if (opts.worker !== false) children.push(spawnService("worker", ["--import", "tsx", join(REPO_ROOT, "apps/worker/src/main.ts")], REPO_ROOT, env, log));
     cleanups.unshift(async () => {
       await Promise.all(children.map((c) => stopService(c)));
     });
