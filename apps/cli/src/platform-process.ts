@@ -10,6 +10,7 @@ import { runtimeFilePath, type RuntimeFile } from "@lucid/config";
 import { migrateDatabase } from "@lucid/db/migrate";
 import { ensureFixtureModel } from "@lucid/diffusion";
 import { startAws, startPostgres } from "@lucid/local-stack";
+import { startMailCatcher } from "./mail-catcher.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -30,6 +31,8 @@ export interface RunningPlatform {
   runtime: RuntimeFile;
   env: Record<string, string>;
   embedded: { postgres: boolean; aws: boolean };
+  /** The development mail catcher the web app sends through; null when SMTP is configured. */
+  mail: { smtpUrl: string; inboxUrl: string } | null;
   stop(): Promise<void>;
 }
 
@@ -166,6 +169,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     writeFileSync(runtimeFilePath(dataDir), JSON.stringify(runtime, null, 2), { mode: 0o600 });
     cleanups.unshift(async () => rmSync(runtimeFilePath(dataDir), { force: true }));
 
+    // Emails (verification, password reset) land in a local inbox unless real SMTP is configured.
+    let mail: RunningPlatform["mail"] = null;
+    if (!given.SMTP_URL && !given.SMTP_HOST) {
+      const catcher = await startMailCatcher({ mailDirectory: join(dataDir, "mail"), smtpPort: Number(given.LUCID_MAIL_SMTP_PORT ?? 0), webPort: Number(given.LUCID_MAIL_WEB_PORT ?? 0) });
+      cleanups.unshift(() => catcher.stop());
+      mail = { smtpUrl: catcher.smtpUrl, inboxUrl: catcher.inboxUrl };
+    }
+
     const modelId = given.LUCID_MODEL_ID ?? "lucid-tiny";
     const modelDir = given.LUCID_MODEL_DIR ?? join(dataDir, "models", modelId);
     if (modelId === "lucid-tiny") await ensureFixtureModel(modelDir);
@@ -175,6 +186,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       Object.entries({
         ...given,
         ...runtime,
+        ...(mail ? { SMTP_URL: mail.smtpUrl } : {}),
         LUCID_DATA_DIR: dataDir,
         LUCID_MODEL_ID: modelId,
         LUCID_MODEL_DIR: modelDir,
@@ -203,6 +215,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       runtime,
       env,
       embedded: { postgres: !given.DATABASE_URL, aws: embeddedAws },
+      mail,
       stop: async () => {
         if (stopped) return;
         stopped = true;

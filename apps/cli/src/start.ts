@@ -36,6 +36,7 @@ Lucid is ready in ${seconds}s
   DLQ          ${r.LUCID_DLQ_URL}
   Bucket       ${r.LUCID_BUCKET}
   Model        ${platform.env.LUCID_MODEL_ID}${platform.env.LUCID_MODEL_ID === "lucid-tiny" ? "  (test model: its images are noise)" : ""}
+  Mail         ${platform.mail ? platform.mail.inboxUrl + "  (development inbox: every email the app sends)" : "SMTP " + (platform.env.SMTP_HOST ?? "from SMTP_URL")}
   Billing      ${platform.env.STRIPE_SECRET_KEY ? "Stripe at " + (platform.env.STRIPE_API_BASE ?? "api.stripe.com") : "not configured"}
 
 Operator CLI: npm run lucid -- users:create --email you@example.com --password secret123
