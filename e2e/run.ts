@@ -1,0 +1,45 @@
+// Runs the Playwright suite against a whole platform started just for it:
+// embedded PostgreSQL, the SQS/S3 emulator, the production web build, a worker,
+// and the loopback Stripe stand-in the web app is pointed at.
+import { spawn } from "node:child_process";
+import { mkdtempSync, chmodSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startPlatform, REPO_ROOT } from "@lucid/cli/platform-process";
+import { freePort } from "@lucid/local-stack";
+import { startStripeStandin } from "@lucid/stripe-standin";
+
+const dataDir = mkdtempSync(join(tmpdir(), "lucid-e2e-"));
+chmodSync(dataDir, 0o755);
+const port = await freePort();
+const stripe = await startStripeStandin({ webhookSecret: "whsec_e2e_secret", webhookUrl: `http://localhost:${port}/api/stripe/webhook` });
+const logs: string[] = [];
+let platform;
+try {
+  platform = await startPlatform({
+    dataDir,
+    port,
+    // Loopback webhook targets: the webhooks spec's receiver listens on 127.0.0.1.
+    env: { ...stripe.env, LUCID_STARTER_CREDITS: "50", LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" },
+    log: (line) => logs.push(line),
+  });
+} catch (err) {
+  console.error(logs.join("\n"));
+  console.error(`e2e: the platform did not start: ${(err as Error).message}`);
+  await stripe.stop();
+  process.exit(1);
+}
+console.log(`e2e: platform at ${platform.url}, Stripe stand-in at ${stripe.url}, mail inbox at ${platform.mail?.inboxUrl}`);
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", join(REPO_ROOT, "e2e/playwright.config.ts"), ...process.argv.slice(2)], {
+    stdio: "inherit",
+    env: { ...process.env, LUCID_E2E_BASE_URL: platform.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl },
+  });
+  child.on("exit", (c) => resolve(c ?? 1));
+});
+if (code !== 0 && process.env.LUCID_E2E_SHOW_LOGS !== "0") console.error(`--- platform log (last 80 lines) ---\n${logs.slice(-80).join("\n")}`);
+await platform.stop();
+await stripe.stop();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(code);
