@@ -122,6 +122,23 @@ test("every API answer matches the published OpenAPI document", async ({ page })
   expect(waited.body.status).toBe("succeeded");
   expect(waited.headers.get("preference-applied")).toBe("wait=50");
 
+  // The image itself, through the app.
+  const image = await fetch(`${BASE}/api/v1/images/${waited.body.images[0].id}`, { headers: { authorization: `Bearer ${key}` } });
+  api.check("GET", "/api/v1/images/{id}", image.status, image.headers.get("content-type") ?? "", null, image.headers);
+  expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
+
+  // Idempotency-Key: a retry replays the first answer; the same key with another body is refused.
+  const once = await api.call("POST", G, G, { key, body: small("an idempotent teapot"), headers: { "idempotency-key": `e2e-${id}` } });
+  const again = await api.call("POST", G, G, { key, body: small("an idempotent teapot"), headers: { "idempotency-key": `e2e-${id}` } });
+  expect([again.status, again.body.id, again.headers.get("idempotent-replayed")]).toEqual([once.status, once.body.id, "true"]);
+  const reused = await api.call("POST", G, G, { key, body: small("another teapot"), headers: { "idempotency-key": `e2e-${id}` } });
+  expect([reused.status, reused.body.code]).toEqual([422, "idempotency_key_reused"]);
+
+  // A key check, with the key's rate-limit headers.
+  const ping = await api.call("GET", "/api/v1/ping", "/api/v1/ping", { key });
+  expect(ping.body.ok).toBe(true);
+  expect(Number(ping.headers.get("ratelimit-limit"))).toBeGreaterThan(0);
+
   // The event stream: each event's data is a documented Generation, ending with the terminal one.
   const stream = await fetch(`${BASE}${G}/${id}/events`, { headers: { authorization: `Bearer ${key}` } });
   const sse = await stream.text();
@@ -175,7 +192,7 @@ test("every API answer matches the published OpenAPI document", async ({ page })
   expect(openaiBad.status).toBe(400);
 
   const statuses = new Set(api.seen.map((s) => s.split(" ").at(-1)));
-  expect([...statuses].sort()).toEqual(["200", "202", "400", "401", "402", "404"]);
+  expect([...statuses].sort()).toEqual(["200", "202", "400", "401", "402", "404", "422"]);
 });
 
 test("the SDK generates, waits, streams and reports errors against the real platform", async ({ page }) => {

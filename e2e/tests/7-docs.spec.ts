@@ -16,7 +16,7 @@ test("the API reference renders the published document offline, with curl, TypeS
   await expect(page.getByRole("link", { name: "/api/v1/openapi.json" })).toHaveAttribute("href", "/api/v1/openapi.json");
   // Redoc, in the browser: every operation of the document, with its code samples.
   const reference = page.getByTestId("api-reference");
-  for (const summary of ["Submit a generation", "Get a generation", "List generations", "Cancel a generation", "Stream a generation's events (SSE)", "Create images (OpenAI-compatible)"]) {
+  for (const summary of ["Submit a generation", "Get a generation", "List generations", "Cancel a generation", "Stream a generation's events (SSE)", "Create images (OpenAI-compatible)", "Check a key", "Download an image", "Generation event"]) {
     await expect(reference.getByRole("heading", { name: summary }).first()).toBeAttached();
   }
   // The quickstart in curl, TypeScript (the SDK) and Python, and the error codes.

@@ -4,10 +4,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileErrors, validate } from "@readme/openapi-parser";
+import { createSchema } from "zod-openapi";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { ERROR_STATUS } from "../../core/src/errors.ts";
-import { buildOpenApiDocument, EXAMPLE_GENERATIONS, Generation, PROBLEM_CODE_STATUS, GenerationRequest, fieldErrors } from "../src/index.ts";
+import { buildOpenApiDocument, EXAMPLE_GENERATIONS, Generation, PROBLEM_CODE_STATUS, GenerationRequest, WebhookEventPayload, fieldErrors } from "../src/index.ts";
 
 const document = buildOpenApiDocument({ serverUrl: "https://lucid.example.com" });
 const API_DIR = fileURLToPath(new URL("../../../apps/web/app/api/v1", import.meta.url));
@@ -138,4 +139,17 @@ test("request bodies the contract refuses are refused by the documented schema t
     assert.equal(GenerationRequest.safeParse(bad).success, false);
     assert.notDeepEqual(check(schema, bad), [], `documented schema accepts ${JSON.stringify(bad)}`);
   }
+});
+
+test("webhook deliveries are documented with the same Generation component the API answers with", () => {
+  const rendered = createSchema(WebhookEventPayload, { io: "output", openapiVersion: "3.1.0" }).components ?? {};
+  for (const [id, schema] of Object.entries(rendered)) assert.deepEqual(document.components!.schemas![id], schema, id);
+  assert.ok(!Object.keys(document.components!.schemas!).some((id) => id.endsWith("Output")), "no duplicate input/output components");
+  const delivery = { type: "generation.succeeded", timestamp: "2026-01-05T10:00:05.000Z", data: EXAMPLE_GENERATIONS.succeeded };
+  assert.deepEqual(WebhookEventPayload.parse(delivery), delivery);
+  const check = documentValidator();
+  assert.deepEqual(check({ $ref: "#/components/schemas/WebhookEventPayload" }, delivery), []);
+  assert.notDeepEqual(check({ $ref: "#/components/schemas/WebhookEventPayload" }, { ...delivery, type: "generation.exploded" }), []);
+  const post = (document.webhooks as Record<string, { post: { parameters: Array<{ name: string; in: string; required?: boolean }> } }>).generationEvent!.post;
+  assert.deepEqual(post.parameters.filter((p) => p.in === "header" && p.required).map((p) => p.name).sort(), ["webhook-id", "webhook-signature", "webhook-timestamp"]);
 });

@@ -19,6 +19,18 @@ export interface LucidOptions {
   fetch?: (request: Request) => Promise<Response>;
 }
 
+export interface GenerateOptions {
+  /** Seconds (≤ 60) the server may hold the answer until the generation ends (`Prefer: wait=N`). */
+  wait?: number;
+  /**
+   * Makes retries safe: the server stores the first answer (24 h) and replays
+   * it to a retry with the same key and body instead of generating (and
+   * charging) again. Use one key per intended generation, e.g. a UUID.
+   */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
 export interface WaitOptions {
   /** Give up (LucidTimeoutError) after this long; the generation keeps running. Default 5 minutes. */
   timeoutMs?: number;
@@ -52,10 +64,15 @@ export class Lucid {
    * most 60) the server holds the answer until the generation ends or the wait
    * runs out (`Prefer: wait=N`); otherwise it answers at once, queued.
    */
-  async generate(request: GenerationRequest, options: { wait?: number; signal?: AbortSignal } = {}): Promise<Generation> {
+  async generate(request: GenerationRequest, options: GenerateOptions = {}): Promise<Generation> {
     const { data, error, response } = await this.client.POST("/api/v1/generations", {
       body: request,
-      params: { header: options.wait === undefined ? {} : { prefer: `wait=${options.wait}` } },
+      params: {
+        header: {
+          ...(options.wait === undefined ? {} : { prefer: `wait=${options.wait}` }),
+          ...(options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey }),
+        },
+      },
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return ok(data, error, response);
@@ -76,8 +93,10 @@ export class Lucid {
   }
 
   /** Cancels: `canceled` (was queued), `cancellation_requested` (running; stops at its next step) or `already_finished`. */
-  async cancel(id: string): Promise<CancelResult> {
-    const { data, error, response } = await this.client.POST("/api/v1/generations/{id}/cancel", { params: { path: { id } } });
+  async cancel(id: string, options: { idempotencyKey?: string } = {}): Promise<CancelResult> {
+    const { data, error, response } = await this.client.POST("/api/v1/generations/{id}/cancel", {
+      params: { path: { id }, header: options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey } },
+    });
     return ok(data, error, response);
   }
 
@@ -111,7 +130,7 @@ export class Lucid {
       headers: { accept: "text/event-stream" },
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    if (error !== undefined || !data) throw new LucidError(response.status, error);
+    if (error !== undefined || !data) throw new LucidError(response.status, error, response.headers);
     const reader = data.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
     try {
       for (;;) {
@@ -126,7 +145,7 @@ export class Lucid {
 }
 
 function ok<T>(data: T | undefined, error: unknown, response: Response): T {
-  if (error !== undefined || data === undefined) throw new LucidError(response.status, error);
+  if (error !== undefined || data === undefined) throw new LucidError(response.status, error, response.headers);
   return data;
 }
 

@@ -17,7 +17,10 @@ export class LucidError extends Error {
   /** The problem JSON as received, when there was one. */
   readonly problem: Problem | undefined;
 
-  constructor(status: number, body: unknown) {
+  /** For 429 (and 503): seconds the server asked to wait (`Retry-After`) before retrying. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(status: number, body: unknown, headers?: Headers) {
     const problem = isProblem(body) ? body : undefined;
     super(problem ? `${problem.title}: ${problem.detail}` : `HTTP ${status}${typeof body === "string" && body ? `: ${body.slice(0, 200)}` : ""}`);
     this.name = "LucidError";
@@ -25,6 +28,8 @@ export class LucidError extends Error {
     this.code = problem?.code ?? "http_error";
     this.errors = problem?.errors ?? [];
     this.problem = problem;
+    const retryAfter = Number(headers?.get("retry-after") ?? Number.NaN);
+    this.retryAfterSeconds = Number.isFinite(retryAfter) ? retryAfter : undefined;
   }
 }
 

@@ -13,13 +13,17 @@ export interface paths {
         };
         /**
          * List generations
-         * @description The workspace's generations, newest first, keyset-paginated: pass `next_cursor` as `cursor` for the next page.
+         * @description The workspace's generations, newest first, keyset-paginated: pass `next_cursor` as `cursor` for the next page. Without the `images:read` scope, image `url`s point at `GET /api/v1/images/{id}` (which refuses such a key) and `thumbnail_url` is null.
+         *
+         *     API keys need the `generations:read` scope.
          */
         get: operations["listGenerations"];
         put?: never;
         /**
          * Submit a generation
-         * @description Reserves the credits the request costs (see `creditCost`) and queues the job. The answer is the generation object; poll `GET /api/v1/generations/{id}`, stream `GET /api/v1/generations/{id}/events`, or send `Prefer: wait=N` to get the finished result in this response. `Idempotency-Key` is planned and not supported yet: a retried POST submits (and charges for) another generation.
+         * @description Reserves the credits the request costs (see `creditCost`) and queues the job. The answer is the generation object; poll `GET /api/v1/generations/{id}`, stream `GET /api/v1/generations/{id}/events`, or send `Prefer: wait=N` to get the finished result in this response. Send an `Idempotency-Key` to retry safely.
+         *
+         *     API keys need the `generations:write` scope.
          */
         post: operations["createGeneration"];
         delete?: never;
@@ -37,7 +41,9 @@ export interface paths {
         };
         /**
          * Get a generation
-         * @description Its status, progress and, once succeeded, its images as signed URLs valid for one hour.
+         * @description Its status, progress and, once succeeded, its images as signed URLs valid for one hour. Without the `images:read` scope, image `url`s point at `GET /api/v1/images/{id}` (which refuses such a key) and `thumbnail_url` is null.
+         *
+         *     API keys need the `generations:read` scope.
          */
         get: operations["getGeneration"];
         put?: never;
@@ -59,7 +65,9 @@ export interface paths {
         put?: never;
         /**
          * Cancel a generation
-         * @description A queued generation is canceled at once and its credits released; a running one stops at its next step (202); a finished one is left as it is.
+         * @description A queued generation is canceled at once and its credits released; a running one stops at its next step (202); a finished one is left as it is. Canceling again answers the same outcome.
+         *
+         *     API keys need the `generations:write` scope.
          */
         post: operations["cancelGeneration"];
         delete?: never;
@@ -78,6 +86,8 @@ export interface paths {
         /**
          * Stream a generation's events (SSE)
          * @description Server-sent events: every status change and progress step is an `event: generation` whose `data` is the full Generation object (JSON) and whose `id` counts up from 1. `: keep-alive` comments keep idle connections open. The stream ends after the terminal state.
+         *
+         *     API keys need the `generations:read` scope.
          */
         get: operations["streamGenerationEvents"];
         put?: never;
@@ -98,8 +108,32 @@ export interface paths {
         /**
          * Live preview of a running generation
          * @description The newest low-resolution preview (WebP) of a running generation; `progress.preview_url` links here.
+         *
+         *     API keys need the `generations:read` scope.
          */
         get: operations["getGenerationPreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an image
+         * @description The image's bytes (PNG), for images of the caller's workspace. Generations link here instead of signed storage URLs when the key lacks `images:read`.
+         *
+         *     API keys need the `images:read` scope.
+         */
+        get: operations["getImage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -119,7 +153,9 @@ export interface paths {
         put?: never;
         /**
          * Create images (OpenAI-compatible)
-         * @description Speaks OpenAI's `POST /v1/images/generations`, so OpenAI clients work with only their base URL changed (`baseURL: "<origin>/api/v1"`, the Lucid key as API key). Waits for the images. `model`, `quality`, `style` and `user` are accepted and ignored; errors use OpenAI's error body, and not enough credits is `429 insufficient_quota`.
+         * @description Speaks OpenAI's `POST /v1/images/generations`, so OpenAI clients work with only their base URL changed (`baseURL: "<origin>/api/v1"`, the Lucid key as API key). Waits for the images. `model`, `quality`, `style` and `user` are accepted and ignored; errors use OpenAI's error body, and not enough credits is `429 insufficient_quota`. Honours `Idempotency-Key`.
+         *
+         *     API keys need the `generations:write` scope.
          */
         post: operations["createImageOpenAI"];
         delete?: never;
@@ -145,8 +181,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check a key
+         * @description Answers when the key is valid, with its workspace and its rate-limit headers. Costs nothing but one request of the key's rate.
+         */
+        get: operations["ping"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    generationEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generation event
+         * @description Lucid POSTs `{ type, timestamp, data }` (`data` is the Generation as the API returns it) to each workspace endpoint subscribed to the event (**Webhooks** settings) and to a generation's `webhook_url`. Events: `generation.started`, `generation.progress`, `generation.succeeded`, `generation.failed`, `generation.canceled` (`generation.progress` every 5 steps).
+         *
+         *     Deliveries are signed with the [Standard Webhooks](https://www.standardwebhooks.com/) scheme: verify the raw body with the endpoint's `whsec_…` secret (`webhook_url` deliveries: the workspace's signing secret), e.g. `verifyWebhook(rawBody, headers, secret)` from `@lucid/sdk`. Deduplicate on `webhook-id` (the same on every retry). Deliveries are not ordered: use `timestamp` and `data.status`.
+         *
+         *     Only a 2xx answer counts; redirects are not followed. Failures are retried with backoff for up to 24 hours.
+         */
+        post: operations["generationEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @enum {string} */
@@ -269,6 +350,13 @@ export interface components {
                 b64_json: string;
             })[];
         };
+        /** @description The key works. */
+        Ping: {
+            /** @constant */
+            ok: true;
+            /** @description The workspace the key acts for */
+            workspace_id: string;
+        };
         /** @description RFC 9457 problem details (`application/problem+json`) with a stable `code`. */
         Problem: {
             /**
@@ -302,11 +390,35 @@ export interface components {
              */
             type: string;
         };
+        /** @description A generation event, POSTed as JSON to webhook endpoints and to a generation's `webhook_url`. */
+        WebhookEventPayload: {
+            data: components["schemas"]["Generation"];
+            timestamp: string;
+            type: components["schemas"]["WebhookEventType"];
+        };
+        /** @enum {string} */
+        WebhookEventType: "generation.started" | "generation.progress" | "generation.succeeded" | "generation.failed" | "generation.canceled";
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description Makes a retry safe: the first answer is stored for 24 hours (per workspace) and replayed, with `Idempotent-Replayed: true`, to a request with the same key and body. The same key with another body is `422 idempotency_key_reused`; a retry while the first is still running is `409 idempotency_request_in_progress`. Answers to requests that fail validation or a limit are not stored. */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Present when this is the stored answer to an earlier request with the same `Idempotency-Key` */
+        "Idempotent-Replayed": "true";
+        /** @description Requests this key may make per minute (API keys only) */
+        "RateLimit-Limit": string;
+        /** @description The key's policy: limit per 60-second window */
+        "RateLimit-Policy": string;
+        /** @description Requests left in the current window (API keys only) */
+        "RateLimit-Remaining": string;
+        /** @description Seconds until the window frees a request (API keys only) */
+        "RateLimit-Reset": string;
+        /** @description Seconds to wait before retrying */
+        "Retry-After": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -327,6 +439,10 @@ export interface operations {
             /** @description A page of generations; `next_cursor` is null on the last page. */
             200: {
                 headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -342,9 +458,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No credentials, or an unknown or revoked API key. Codes: `unauthenticated`, `invalid_api_key`. */
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `generations:read` scope. Codes: `insufficient_scope`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -366,6 +505,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: the first answer is stored for 24 hours (per workspace) and replayed, with `Idempotent-Replayed: true`, to a request with the same key and body. The same key with another body is `422 idempotency_key_reused`; a retry while the first is still running is `409 idempotency_request_in_progress`. Answers to requests that fail validation or a limit are not stored. */
+                "idempotency-key"?: components["parameters"]["IdempotencyKey"];
                 /** @description RFC 7240 preference `wait=N` (0..60 seconds): hold the response until the generation reaches a terminal state or N seconds pass. Other preferences are ignored. */
                 prefer?: string;
             };
@@ -381,8 +522,15 @@ export interface operations {
             /** @description With `Prefer: wait=N`: the generation reached a terminal state (succeeded, failed or canceled) within the wait. */
             200: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description URL of the generation */
+                    location: string;
                     /** @description `wait=N` when the preference was honoured */
                     "preference-applied": string;
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -392,15 +540,20 @@ export interface operations {
             /** @description Accepted and queued (or, with `Prefer: wait=N`, still not finished when the wait ran out). */
             202: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description URL of the generation */
                     location: string;
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Generation"];
                 };
             };
-            /** @description The body is not JSON, a field is invalid (listed in `errors`), or the model is not served. Codes: `validation_failed`, `invalid_json`, `unknown_model`. */
+            /** @description The body is not JSON, a field or header is invalid (listed in `errors`), or the model is not served. Codes: `validation_failed`, `invalid_json`, `unknown_model`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -409,7 +562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No credentials, or an unknown or revoked API key. Codes: `unauthenticated`, `invalid_api_key`. */
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -418,8 +571,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The workspace's balance does not cover the request's cost (or the workspace owes credits after a refund), or the request would pass the workspace's monthly spend limit; nothing was queued. Codes: `insufficient_credits`, `spend_limit_reached`. */
+            /** @description The workspace's balance does not cover the request's cost, or it would pass the workspace's monthly spend limit; nothing was queued. Codes: `insufficient_credits`, `spend_limit_reached`. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `generations:write` scope, or the request would take it past its monthly credit cap. Codes: `insufficient_scope`, `key_credit_cap_exceeded`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -430,6 +592,38 @@ export interface operations {
             /** @description `init_image_id` names no image the caller may see. Codes: `not_found`. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still being processed. Codes: `idempotency_request_in_progress`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used with a different request. Codes: `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`, `too_many_in_flight_jobs`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -471,14 +665,27 @@ export interface operations {
             /** @description The generation. */
             200: {
                 headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Generation"];
                 };
             };
-            /** @description No credentials, or an unknown or revoked API key. Codes: `unauthenticated`, `invalid_api_key`. */
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `generations:read` scope. Codes: `insufficient_scope`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -489,6 +696,20 @@ export interface operations {
             /** @description No such generation in the caller's workspace (other workspaces' generations are not found either). Codes: `not_found`. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -509,7 +730,10 @@ export interface operations {
     cancelGeneration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first answer is stored for 24 hours (per workspace) and replayed, with `Idempotent-Replayed: true`, to a request with the same key and body. The same key with another body is `422 idempotency_key_reused`; a retry while the first is still running is `409 idempotency_request_in_progress`. Answers to requests that fail validation or a limit are not stored. */
+                "idempotency-key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The generation's id (a UUID) */
                 id: string;
@@ -521,6 +745,11 @@ export interface operations {
             /** @description `canceled` or `already_finished`. */
             200: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["Idempotent-Replayed"];
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -530,14 +759,28 @@ export interface operations {
             /** @description `cancellation_requested`: it is running and stops at its next step. */
             202: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["Idempotent-Replayed"];
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CancelResult"];
                 };
             };
-            /** @description No credentials, or an unknown or revoked API key. Codes: `unauthenticated`, `invalid_api_key`. */
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `generations:write` scope. Codes: `insufficient_scope`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -548,6 +791,38 @@ export interface operations {
             /** @description No such generation in the caller's workspace (other workspaces' generations are not found either). Codes: `not_found`. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still being processed. Codes: `idempotency_request_in_progress`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used with a different request. Codes: `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -580,6 +855,10 @@ export interface operations {
             /** @description An `text/event-stream`; each event's `data` is a Generation. */
             200: {
                 headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -591,8 +870,17 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description No credentials, or an unknown or revoked API key. Codes: `unauthenticated`, `invalid_api_key`. */
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `generations:read` scope. Codes: `insufficient_scope`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -603,6 +891,20 @@ export interface operations {
             /** @description No such generation in the caller's workspace (other workspaces' generations are not found either). Codes: `not_found`. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -638,14 +940,27 @@ export interface operations {
             /** @description The preview image. */
             200: {
                 headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "image/webp": string;
                 };
             };
-            /** @description No credentials, or an unknown or revoked API key. Codes: `unauthenticated`, `invalid_api_key`. */
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `generations:read` scope. Codes: `insufficient_scope`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -656,6 +971,98 @@ export interface operations {
             /** @description No such generation, or it has no preview yet. Codes: `not_found`. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; internals are hidden and nothing was charged. Codes: `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The image's id (`images[].id` of a generation) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `images:read` scope. Codes: `insufficient_scope`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such image in the caller's workspace (`not_found`), or its data is missing from storage (plain text). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/plain": string;
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -676,7 +1083,10 @@ export interface operations {
     createImageOpenAI: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first answer is stored for 24 hours (per workspace) and replayed, with `Idempotent-Replayed: true`, to a request with the same key and body. The same key with another body is `422 idempotency_key_reused`; a retry while the first is still running is `409 idempotency_request_in_progress`. Answers to requests that fail validation or a limit are not stored. */
+                "idempotency-key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -697,6 +1107,11 @@ export interface operations {
             /** @description The images. */
             200: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["Idempotent-Replayed"];
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -722,7 +1137,7 @@ export interface operations {
                     "application/json": components["schemas"]["OpenAIError"];
                 };
             };
-            /** @description Missing or invalid API key. */
+            /** @description Missing, unknown, revoked or expired API key. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -731,8 +1146,8 @@ export interface operations {
                     "application/json": components["schemas"]["OpenAIError"];
                 };
             };
-            /** @description Not enough credits (`insufficient_quota`); the answer carries `x-should-retry: false`. */
-            429: {
+            /** @description The workspace's monthly spend limit would be passed. */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -740,7 +1155,46 @@ export interface operations {
                     "application/json": components["schemas"]["OpenAIError"];
                 };
             };
-            /** @description Server error. */
+            /** @description The key lacks `generations:write`, or would pass its monthly credit cap. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still being processed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_quota`, with `x-should-retry: false`), or a rate or in-flight limit (with `Retry-After`). */
+            429: {
+                headers: {
+                    "retry-after"?: string;
+                    /** @description `false`: retrying cannot help */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Server error, or the generation failed (not charged). */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -788,6 +1242,97 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+        };
+    };
+    ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key is valid. */
+            200: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "workspace_id": "5d1e0f7a-2b3c-4d5e-8f90-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Ping"];
+                };
+            };
+            /** @description No credentials, or an unknown, revoked or expired API key. Codes: `unauthenticated`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached: the key's requests per minute (`rate_limited`), or the workspace's generations queued or running at once (`too_many_in_flight_jobs`). Retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "ratelimit-limit": components["headers"]["RateLimit-Limit"];
+                    "ratelimit-policy": components["headers"]["RateLimit-Policy"];
+                    "ratelimit-remaining": components["headers"]["RateLimit-Remaining"];
+                    "ratelimit-reset": components["headers"]["RateLimit-Reset"];
+                    "retry-after": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; internals are hidden and nothing was charged. Codes: `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    generationEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, space-separated when several */
+                "webhook-signature": string;
+                /** @description Unix time (seconds) of this attempt; refuse ones far from now */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

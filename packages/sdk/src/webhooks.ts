@@ -1,4 +1,8 @@
 import { Webhook } from "standardwebhooks";
+import type { components } from "./schema.ts";
+
+/** A webhook delivery's body: `{ type, timestamp, data }`, `data` being the Generation at the event. */
+export type WebhookEvent = components["schemas"]["WebhookEventPayload"];
 
 /**
  * Verifies a webhook delivery signed with the Standard Webhooks scheme
@@ -7,9 +11,10 @@ import { Webhook } from "standardwebhooks";
  * refused) and returns its parsed JSON payload. Throws on a bad signature.
  *
  * `payload` must be the raw request body, byte for byte, not re-serialised JSON.
- * The Lucid server does not send webhooks yet; this is the scheme it will use.
+ * `secret` is the endpoint's `whsec_…` secret (for `webhook_url` deliveries,
+ * the workspace's signing secret). Deduplicate on the `webhook-id` header.
  */
-export function verifyWebhook<T = unknown>(payload: string | Buffer, headers: Headers | Record<string, string | string[] | undefined>, secret: string): T {
+export function verifyWebhook<T = WebhookEvent>(payload: string | Buffer, headers: Headers | Record<string, string | string[] | undefined>, secret: string): T {
   return new Webhook(secret).verify(payload, headerRecord(headers)) as T;
 }
 

@@ -132,6 +132,17 @@ describe("@lucid/sdk against the real API routes", () => {
     assert.equal((await lucid.cancel(finished.id)).outcome, "already_finished");
   });
 
+  it("an idempotency key makes a retried submit return the first generation instead of a second", async () => {
+    const request = tiny("submitted twice over a flaky network");
+    const first = await lucid.generate(request, { idempotencyKey: "sdk-retry-1" });
+    const retry = await lucid.generate(request, { idempotencyKey: "sdk-retry-1" });
+    assert.equal(retry.id, first.id);
+    const reused = await lucid.generate(tiny("something else"), { idempotencyKey: "sdk-retry-1" }).then(() => null, (e: unknown) => e);
+    assert.ok(reused instanceof LucidError);
+    assert.deepEqual([reused.status, reused.code], [422, "idempotency_key_reused"]);
+    await lucid.cancel(first.id, { idempotencyKey: "sdk-cancel-1" });
+  });
+
   it("wait gives up with LucidTimeoutError while the generation stays queued", async () => {
     const job = await lucid.generate(tiny("nobody runs this"));
     await assert.rejects(lucid.wait(job.id, { timeoutMs: 300 }), (err: unknown) => {

@@ -17,7 +17,7 @@ const FENCE: Record<string, string> = { Shell: "shell", TypeScript: "typescript"
 function documentForReaders(baseUrl: string) {
   const document = buildOpenApiDocument({ serverUrl: baseUrl });
   const samples = operationSamples(baseUrl);
-  for (const item of Object.values(document.paths ?? {})) {
+  for (const item of [...Object.values(document.paths ?? {}), ...Object.values(document.webhooks ?? {})]) {
     for (const op of Object.values(item as Record<string, Operation>)) {
       const forOp = op.operationId ? samples[op.operationId] : undefined;
       if (forOp) op["x-codeSamples"] = forOp;

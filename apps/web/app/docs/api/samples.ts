@@ -103,6 +103,31 @@ export function operationSamples(baseUrl: string): Record<string, CodeSample[]> 
       curl(`curl -sN ${baseUrl}/api/v1/generations/$ID/events ${auth}`),
       ts(`for await (const generation of lucid.stream(id)) console.log(generation.status, generation.progress.step);`),
     ],
+    generationEvent: [
+      {
+        lang: "TypeScript",
+        label: "TypeScript (@lucid/sdk)",
+        source: `import { verifyWebhook } from "@lucid/sdk";
+
+// A Next.js route handler receiving Lucid's webhooks.
+export async function POST(req: Request) {
+  // Throws on a forged, altered or stale delivery. Verify the raw body, not re-serialised JSON.
+  const event = verifyWebhook(await req.text(), req.headers, process.env.LUCID_WEBHOOK_SECRET!);
+  if (event.type === "generation.succeeded") console.log(event.data.id, event.data.images.map((image) => image.url));
+  return new Response(null, { status: 204 }); // any 2xx acknowledges; deduplicate on webhook-id
+}`,
+      },
+      {
+        lang: "Python",
+        label: "Python (standardwebhooks)",
+        source: `from standardwebhooks.webhooks import Webhook
+
+# raw_body: the request body bytes; headers: the request headers as a dict
+event = Webhook(os.environ["LUCID_WEBHOOK_SECRET"]).verify(raw_body, headers)  # raises if forged
+if event["type"] == "generation.succeeded":
+    print(event["data"]["id"], [image["url"] for image in event["data"]["images"]])`,
+      },
+    ],
     cancelGeneration: [
       curl(`curl -s -X POST ${baseUrl}/api/v1/generations/$ID/cancel ${auth}`),
       ts(`const { outcome, generation } = await lucid.cancel(id);`),
