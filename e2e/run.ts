@@ -14,13 +14,15 @@ chmodSync(dataDir, 0o755);
 const port = await freePort();
 const stripe = await startStripeStandin({ webhookSecret: "whsec_e2e_secret", webhookUrl: `http://localhost:${port}/api/stripe/webhook` });
 const logs: string[] = [];
+// A plan with tiny API limits that 8-keys-limits puts a workspace on (`plans:set`); others keep the defaults.
+const E2E_PLANS = JSON.stringify({ "e2e-tiny": { requestsPerMinute: 5, maxInFlightJobs: 2 } });
 let platform;
 try {
   platform = await startPlatform({
     dataDir,
     port,
     // Loopback webhook targets: the webhooks spec's receiver listens on 127.0.0.1.
-    env: { ...stripe.env, LUCID_STARTER_CREDITS: "50", LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" },
+    env: { ...stripe.env, LUCID_STARTER_CREDITS: "50", LUCID_PLANS: E2E_PLANS, LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" },
     log: (line) => logs.push(line),
   });
 } catch (err) {
@@ -34,7 +36,7 @@ console.log(`e2e: platform at ${platform.url}, Stripe stand-in at ${stripe.url},
 const code = await new Promise<number>((resolve) => {
   const child = spawn(process.execPath, [join(REPO_ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", join(REPO_ROOT, "e2e/playwright.config.ts"), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { ...process.env, LUCID_E2E_BASE_URL: platform.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl },
+    env: { ...process.env, LUCID_E2E_BASE_URL: platform.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl, LUCID_PLANS: E2E_PLANS },
   });
   child.on("exit", (c) => resolve(c ?? 1));
 });
