@@ -185,6 +185,12 @@ export async function startStripeStandin(opts: StripeStandinOptions): Promise<St
     if (method === "GET" && path === "/_standin/events") return sendJson(res, 200, { events: account.store.events() });
     if (method === "GET" && path === "/_standin/deliveries") return sendJson(res, 200, { deliveries: webhooks.deliveries });
     if (method === "POST" && path === "/_standin/deliver-pending") return sendJson(res, 200, { deliveries: await webhooks.flush() });
+    const refund = /^\/_standin\/charges\/([^/]+)\/refund$/.exec(path);
+    if (method === "POST" && refund) {
+      const charge = account.store.find("charge", decodeURIComponent(refund[1] ?? ""));
+      if (!charge) return sendJson(res, 404, { error: "no such charge" });
+      return sendJson(res, 200, await account.refundCharge(charge.id));
+    }
     const resend = /^\/_standin\/events\/([^/]+)\/resend$/.exec(path);
     if (method === "POST" && resend) {
       const event = account.store.event(decodeURIComponent(resend[1] ?? ""));
