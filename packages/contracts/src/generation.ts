@@ -19,22 +19,22 @@ export const WebhookUrl = z
 
 const GenerationRequestFields = z
   .object({
-    prompt: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(2000, "must be at most 2000 characters"),
-    negative_prompt: z.string().max(2000, "must be at most 2000 characters").default(""),
+    prompt: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(2000, "must be at most 2000 characters").meta({ description: "What to draw. Past the text encoder's 75 tokens it is cut (`prompt_truncated`).", example: "a lighthouse at dawn, oil painting" }),
+    negative_prompt: z.string().max(2000, "must be at most 2000 characters").default("").meta({ description: "What to steer away from" }),
     // Omitted size, steps and guidance take the served model's defaults (models.json).
-    width: imageSide.optional(),
-    height: imageSide.optional(),
-    steps: z.number().int("must be an integer").min(1, "must be at least 1").max(50, "must be at most 50").optional(),
-    guidance: z.number().min(0, "must be at least 0").max(20, "must be at most 20").optional(),
-    seed: z.number().int("must be an integer").min(0, "must be at least 0").max(MAX_SEED, `must be at most ${MAX_SEED}`).optional(),
-    n: z.number().int("must be an integer").min(1, "must be at least 1").max(4, "must be at most 4").default(1),
-    model: z.string().min(1).max(100).optional(),
+    width: imageSide.optional().meta({ description: "Pixels, a multiple of 8 from 64 to 1024; omitted: the served model's default", example: 512 }),
+    height: imageSide.optional().meta({ description: "Pixels, a multiple of 8 from 64 to 1024; omitted: the served model's default", example: 512 }),
+    steps: z.number().int("must be an integer").min(1, "must be at least 1").max(50, "must be at most 50").optional().meta({ description: "Denoising steps; omitted: the served model's default", example: 20 }),
+    guidance: z.number().min(0, "must be at least 0").max(20, "must be at most 20").optional().meta({ description: "Classifier-free guidance scale; omitted: the served model's default", example: 7.5 }),
+    seed: z.number().int("must be an integer").min(0, "must be at least 0").max(MAX_SEED, `must be at most ${MAX_SEED}`).optional().meta({ description: "Same seed and parameters, same image; omitted: random. Image k of `n` uses seed + k.", example: 42 }),
+    n: z.number().int("must be an integer").min(1, "must be at least 1").max(4, "must be at most 4").default(1).meta({ description: "Images to make (each costs its credits)" }),
+    model: z.string().min(1).max(100).optional().meta({ description: "The served model's id; another is `400 unknown_model`" }),
     /** Image-to-image ("variations"): an image the caller may see (their own or public). */
-    init_image_id: z.string().uuid("must be an image id").optional(),
+    init_image_id: z.string().uuid("must be an image id").optional().meta({ description: "Image to image (variations): an image the caller may see (their own or public)" }),
     /** How far from the init image to go: 1 ignores it, small values change little. */
-    strength: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1").optional(),
+    strength: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1").optional().meta({ description: "With `init_image_id`: how far from it to go (1 ignores it, small values change little)" }),
     /** Receives this generation's events (signed with the workspace's webhook signing secret). */
-    webhook_url: WebhookUrl.optional(),
+    webhook_url: WebhookUrl.optional().meta({ description: "Receives this generation's webhook events, signed with the workspace's signing secret" }),
   })
   .strict();
 
@@ -42,7 +42,7 @@ const GenerationRequestFields = z
 export const GenerationRequest = GenerationRequestFields.refine((r) => r.strength === undefined || r.init_image_id !== undefined, {
     message: "needs init_image_id",
     path: ["strength"],
-  }).meta({ id: "GenerationRequest", description: "What to draw. Unknown fields are refused; omitted fields take the defaults shown." });
+  }).meta({ id: "GenerationRequest", description: "What to draw. Unknown fields are refused." });
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
 
@@ -90,13 +90,13 @@ export const Generation = z.object({
   object: z.literal("generation"),
   status: JobStatus,
   request: ResolvedGenerationRequest,
-  progress: z.object({ step: z.number().int(), total: z.number().int(), preview_url: z.string().nullable() }),
-  prompt_truncated: z.boolean(),
-  images: z.array(GenerationImage),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  credits_reserved: z.number().int(),
-  credits_charged: z.number().int(),
-  credits_released: z.number().int(),
+  progress: z.object({ step: z.number().int(), total: z.number().int(), preview_url: z.string().nullable() }).meta({ description: "Steps done of `total`; `preview_url`: the newest live preview while running" }),
+  prompt_truncated: z.boolean().meta({ description: "The prompt was longer than the text encoder's 75 tokens and was cut" }),
+  images: z.array(GenerationImage).meta({ description: "Once succeeded: the images, in seed order" }),
+  error: z.object({ code: z.string(), message: z.string() }).nullable().meta({ description: "Why it failed or was canceled; null otherwise" }),
+  credits_reserved: z.number().int().meta({ description: "Credits held when it was accepted" }),
+  credits_charged: z.number().int().meta({ description: "Credits spent (once its images are stored)" }),
+  credits_released: z.number().int().meta({ description: "Credits given back (it failed or was canceled)" }),
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),

@@ -241,40 +241,64 @@ export interface components {
         /** @description A generation job: its request as run (seed and model fixed), progress, images and credits. */
         Generation: {
             created_at: string;
+            /** @description Credits spent (once its images are stored) */
             credits_charged: number;
+            /** @description Credits given back (it failed or was canceled) */
             credits_released: number;
+            /** @description Credits held when it was accepted */
             credits_reserved: number;
+            /** @description Why it failed or was canceled; null otherwise */
             error: {
                 code: string;
                 message: string;
             } | null;
             finished_at: string | null;
             id: string;
+            /** @description Once succeeded: the images, in seed order */
             images: components["schemas"]["GenerationImage"][];
             /** @constant */
             object: "generation";
+            /** @description Steps done of `total`; `preview_url`: the newest live preview while running */
             progress: {
                 preview_url: string | null;
                 step: number;
                 total: number;
             };
+            /** @description The prompt was longer than the text encoder's 75 tokens and was cut */
             prompt_truncated: boolean;
             queue_position: number | null;
             request: {
                 guidance: number;
                 height: number;
-                /** Format: uuid */
+                /**
+                 * Format: uuid
+                 * @description Image to image (variations): an image the caller may see (their own or public)
+                 */
                 init_image_id?: string;
                 model: string;
-                /** @default 1 */
+                /**
+                 * @description Images to make (each costs its credits)
+                 * @default 1
+                 */
                 n: number;
-                /** @default  */
+                /**
+                 * @description What to steer away from
+                 * @default
+                 */
                 negative_prompt: string;
+                /**
+                 * @description What to draw. Past the text encoder's 75 tokens it is cut (`prompt_truncated`).
+                 * @example a lighthouse at dawn, oil painting
+                 */
                 prompt: string;
                 seed: number;
                 steps: number;
+                /** @description With `init_image_id`: how far from it to go (1 ignores it, small values change little) */
                 strength?: number;
-                /** Format: uri */
+                /**
+                 * Format: uri
+                 * @description Receives this generation's webhook events, signed with the workspace's signing secret
+                 */
                 webhook_url?: string;
                 width: number;
             };
@@ -297,22 +321,58 @@ export interface components {
             /** @constant */
             object: "list";
         };
-        /** @description What to draw. Unknown fields are refused; omitted fields take the defaults shown. */
+        /** @description What to draw. Unknown fields are refused. */
         GenerationRequest: {
+            /**
+             * @description Classifier-free guidance scale; omitted: the served model's default
+             * @example 7.5
+             */
             guidance?: number;
+            /**
+             * @description Pixels, a multiple of 8 from 64 to 1024; omitted: the served model's default
+             * @example 512
+             */
             height?: number;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description Image to image (variations): an image the caller may see (their own or public)
+             */
             init_image_id?: string;
+            /** @description The served model's id; another is `400 unknown_model` */
             model?: string;
-            /** @default 1 */
+            /**
+             * @description Images to make (each costs its credits)
+             * @default 1
+             */
             n?: number;
-            /** @default  */
+            /**
+             * @description What to steer away from
+             * @default
+             */
             negative_prompt?: string;
+            /**
+             * @description What to draw. Past the text encoder's 75 tokens it is cut (`prompt_truncated`).
+             * @example a lighthouse at dawn, oil painting
+             */
             prompt: string;
+            /**
+             * @description Same seed and parameters, same image; omitted: random. Image k of `n` uses seed + k.
+             * @example 42
+             */
             seed?: number;
+            /**
+             * @description Denoising steps; omitted: the served model's default
+             * @example 20
+             */
             steps?: number;
+            /** @description With `init_image_id`: how far from it to go (1 ignores it, small values change little) */
             strength?: number;
+            /** @description Receives this generation's webhook events, signed with the workspace's signing secret */
             webhook_url?: string;
+            /**
+             * @description Pixels, a multiple of 8 from 64 to 1024; omitted: the served model's default
+             * @example 512
+             */
             width?: number;
         };
         /**
