@@ -1,4 +1,4 @@
-import { getViewableImage } from "@lucid/core";
+import { getViewableImage, notFound } from "@lucid/core";
 import { errorResponse } from "./http.ts";
 import { platform } from "./platform.ts";
 import { currentViewer } from "./session.ts";
@@ -14,7 +14,7 @@ export async function serveImage(imageId: string, variant: "full" | "thumbnail")
     const image = await getViewableImage(p, imageId, viewer ? [viewer.workspace.id] : []);
     const thumb = variant === "thumbnail" && image.thumbnailKey;
     const object = await p.images.get(thumb ? image.thumbnailKey! : image.storageKey);
-    if (!object) return new Response("image data missing", { status: 404 });
+    if (!object) return errorResponse(notFound("image data"));
     return new Response(Buffer.from(object.body), {
       headers: {
         "content-type": thumb ? "image/webp" : image.contentType,

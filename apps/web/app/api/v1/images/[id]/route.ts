@@ -1,4 +1,4 @@
-import { getViewableImage } from "@lucid/core";
+import { getViewableImage, notFound } from "@lucid/core";
 import { apiRoute } from "../../../../../lib/http.ts";
 import { platform } from "../../../../../lib/platform.ts";
 
@@ -10,7 +10,7 @@ export const GET = apiRoute<{ params: Promise<{ id: string }> }>(
     const p = platform();
     const image = await getViewableImage(p, (await params).id, [caller.workspaceId]);
     const object = await p.images.get(image.storageKey);
-    if (!object) return new Response("image data missing", { status: 404 });
+    if (!object) throw notFound("image data");
     return new Response(Buffer.from(object.body), { headers: { "content-type": image.contentType, "cache-control": "private, no-store" } });
   },
   { scope: "images:read" },
