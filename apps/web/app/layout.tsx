@@ -21,6 +21,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <Link href="/" className="brand">Lucid</Link>
           <nav>
             <Link href="/gallery">Gallery</Link>
+            <Link href="/docs/api">API docs</Link>
             {viewer ? (
               <>
                 <Link href="/studio">Studio</Link>
