@@ -206,30 +206,37 @@ export async function applyChargeRefunds(p: Platform, chargeId: string, event?: 
     .filter((r) => r.status === "succeeded")
     .sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
   const total = session.amount_total ?? charge.amount;
-  let refundedAmount = 0;
-  let refundedCredits = 0;
-  const shares = refunds.map((r) => {
-    refundedAmount += r.amount;
-    const upTo = total > 0 ? Math.min(meta.credits, Math.round((meta.credits * refundedAmount) / total)) : meta.credits;
-    const share = upTo - refundedCredits;
-    refundedCredits = upTo;
-    return { refund: r, credits: share };
-  });
   return onceForEvent(
     p,
     event,
     async (tx) => {
+      // Lock the workspace first: what was already taken back is read and extended atomically.
+      await tx.$queryRaw`SELECT id FROM "Workspace" WHERE id = ${meta.workspaceId}::uuid FOR UPDATE`;
+      const applied = await tx.creditEntry.findMany({
+        where: { externalRef: { in: refunds.map((r) => `stripe:refund:${r.id}`) } },
+        select: { externalRef: true, amount: true },
+      });
+      const appliedRefs = new Set(applied.map((e) => e.externalRef));
+      let refundedCents = refunds.filter((r) => appliedRefs.has(`stripe:refund:${r.id}`)).reduce((sum, r) => sum + r.amount, 0);
+      let refundedCredits = -applied.reduce((sum, e) => sum + e.amount, 0);
       let removed = 0;
-      for (const { refund, credits } of shares) {
+      for (const refund of refunds) {
+        const ref = `stripe:refund:${refund.id}`;
+        if (appliedRefs.has(ref)) continue;
+        // Proportional, rounded on the running total: however refunds are split, their credits add up to round(pack × refunded / paid).
+        refundedCents += refund.amount;
+        const upTo = total > 0 ? Math.min(meta.credits, Math.round((meta.credits * refundedCents) / total)) : meta.credits;
+        const credits = upTo - refundedCredits;
+        refundedCredits = upTo;
         if (credits <= 0) continue;
-        const r = await appendLedgerEntry(tx, {
+        await appendLedgerEntry(tx, {
           workspaceId: meta.workspaceId,
           kind: "refund",
           amount: -credits,
-          externalRef: `stripe:refund:${refund.id}`,
+          externalRef: ref,
           reason: `Refund ${refund.id}: ${credits} of ${meta.credits} purchased credits taken back`,
         });
-        if (r.applied) removed += credits;
+        removed += credits;
       }
       // The charge exists, so the session was paid, whatever order the events arrive in.
       await upsertPurchase(tx, session, meta, { status: "paid", chargeId, receiptUrl: charge.receipt_url });

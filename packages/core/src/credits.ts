@@ -16,6 +16,8 @@ export interface LedgerEntryInput {
 
 export type LedgerResult = { applied: boolean; balance: number };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Entry kinds that may leave the balance below zero: money taken back, or an operator's correction. */
 const MAY_CREATE_DEBT: ReadonlySet<CreditEntryKind> = new Set(["refund", "adjustment"]);
 
@@ -29,6 +31,7 @@ const MAY_CREATE_DEBT: ReadonlySet<CreditEntryKind> = new Set(["refund", "adjust
  * CreditEntry. A reservation also respects the monthly spend limit.
  */
 export async function appendLedgerEntry(tx: Tx, e: LedgerEntryInput): Promise<LedgerResult> {
+  if (!UUID.test(e.workspaceId)) throw new AppError("not_found", "workspace was not found");
   const [ws] = await tx.$queryRaw<Array<{ creditBalance: number; monthlySpendLimit: number | null }>>`
     SELECT "creditBalance", "monthlySpendLimit" FROM "Workspace" WHERE id = ${e.workspaceId}::uuid FOR UPDATE`;
   if (!ws) throw new AppError("not_found", "workspace was not found");

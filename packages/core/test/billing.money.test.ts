@@ -96,6 +96,28 @@ describe("Stripe money: every credit bought, refunded or replayed is counted exa
     await ledgerIsConsistent();
   });
 
+  it("partial refunds, delivered out of order, take back exactly the pack once the charge is fully refunded", async () => {
+    const u = await buyer("partials");
+    const { sessionId } = await u.checkout();
+    const paid = await stripe.sessions.pay(sessionId);
+    stripe.webhookMode = "manual";
+    try {
+      const events = [];
+      for (const amount of [101, 101, 298]) events.push((await stripe.refund(paid.charge.id, { amount })).event);
+      // The last event first: it sees all three refunds; the earlier ones then find nothing left to do.
+      for (const e of [...events].reverse()) assert.equal((await stripe.resend(e.id)).status, 200);
+      await stripe.deliverPending();
+    } finally {
+      stripe.webhookMode = "immediate";
+    }
+    assert.equal(await balance(u.workspaceId), 50, "the whole 100-credit pack is taken back, not 99 or 101");
+    const refunds = await p.db.creditEntry.findMany({ where: { workspaceId: u.workspaceId, kind: "refund" } });
+    assert.equal(refunds.length, 3);
+    assert.equal(refunds.reduce((s, e) => s + e.amount, 0), -100);
+    assert.equal((await listPurchases(p, u.workspaceId))[0]?.creditsRefunded, 100);
+    await ledgerIsConsistent();
+  });
+
   it("a webhook arriving before the success page credits once, and the page then reports it", async () => {
     const u = await buyer("hookfirst");
     const { sessionId } = await u.checkout("pro");

@@ -1,7 +1,13 @@
 import { Prisma } from "./generated/client.ts";
 
-/** Name of the CHECK constraint that keeps `Workspace.creditBalance` >= 0 (see the init migration). */
-export const CREDIT_BALANCE_CHECK = "Workspace_creditBalance_nonnegative";
+/**
+ * Name of the CHECK constraint that keeps spending from overdrawing: a ledger
+ * entry that takes credits away must leave `balanceAfter` >= 0 unless it is a
+ * refund or an adjustment (see the money_operators migration; it replaced the
+ * init migration's `Workspace_creditBalance_nonnegative`, since a refund may
+ * leave a debt).
+ */
+export const CREDIT_SPEND_CHECK = "CreditEntry_spend_never_overdraws";
 
 /**
  * True when `err` is PostgreSQL refusing a write because of a CHECK constraint

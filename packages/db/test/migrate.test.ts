@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDb, isCheckViolation, CREDIT_BALANCE_CHECK } from "../src/index.ts";
+import { createDb, isCheckViolation, CREDIT_SPEND_CHECK } from "../src/index.ts";
 import { migrateDatabase, MIGRATIONS_DIR } from "../src/migrate.ts";
 import { query, startTestCluster } from "./helpers.ts";
 
@@ -114,18 +114,21 @@ describe("database guarantees and client", () => {
     await migrateDatabase(url);
   });
 
-  test("the database refuses a negative workspace credit balance", async () => {
+  test("the database refuses a spending ledger entry that overdraws; only a refund or an adjustment may leave a debt", async () => {
     const db = createDb(url);
     try {
       const ws = await db.workspace.create({ data: { name: "Acme", kind: "team", creditBalance: 3 } });
-      const overdraw = db.workspace.update({ where: { id: ws.id }, data: { creditBalance: { decrement: 4 } } });
-      await assert.rejects(overdraw, (err) => isCheckViolation(err, CREDIT_BALANCE_CHECK));
-      const raw = db.$executeRaw`UPDATE "Workspace" SET "creditBalance" = -1 WHERE id = ${ws.id}::uuid`;
-      await assert.rejects(raw, (err) => isCheckViolation(err, CREDIT_BALANCE_CHECK));
-      const reread = await db.workspace.findUniqueOrThrow({ where: { id: ws.id } });
-      assert.equal(reread.creditBalance, 3);
-      // Down to exactly zero is allowed.
-      await db.workspace.update({ where: { id: ws.id }, data: { creditBalance: { decrement: 3 } } });
+      const entry = (kind: "reserve" | "refund" | "adjustment", amount: number, balanceAfter: number) =>
+        db.creditEntry.create({ data: { workspaceId: ws.id, kind, amount, balanceAfter, externalRef: `t:${kind}:${amount}:${balanceAfter}` } });
+      await assert.rejects(entry("reserve", -4, -1), (err) => isCheckViolation(err, CREDIT_SPEND_CHECK));
+      const raw = db.$executeRaw`INSERT INTO "CreditEntry" (id, "workspaceId", kind, amount, "externalRef", "balanceAfter")
+        VALUES (gen_random_uuid(), ${ws.id}::uuid, 'reserve', -5, 'raw', -2)`;
+      await assert.rejects(raw, (err) => isCheckViolation(err, CREDIT_SPEND_CHECK));
+      // Down to exactly zero is allowed; a refund or an adjustment may go below.
+      await entry("reserve", -3, 0);
+      await entry("refund", -10, -10);
+      await entry("adjustment", -1, -11);
+      assert.equal(await db.creditEntry.count({ where: { workspaceId: ws.id } }), 3);
     } finally {
       await db.$disconnect();
     }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMigration } from "../src/migrations/new.ts";
 import { MIGRATIONS_DIR, SCHEMA_PATH } from "../src/migrations/migrate.ts";
-import { CREDIT_BALANCE_CHECK } from "../src/index.ts";
+import { CREDIT_SPEND_CHECK } from "../src/index.ts";
 import { migrateDatabase } from "../src/migrate.ts";
 import { query, startTestCluster } from "./helpers.ts";
 
@@ -40,7 +40,7 @@ test("an unchanged schema writes no migration", async () => {
   assert.deepEqual(readdirSync(dir), before);
 });
 
-test("a later migration holds only the schema change and keeps the hand-written credit CHECK", async () => {
+test("a later migration holds only the schema change and keeps the hand-written credit CHECKs", async () => {
   const dir = join(work, "later");
   cpSync(MIGRATIONS_DIR, dir, { recursive: true });
   const schemaPath = join(work, "changed.prisma");
@@ -66,7 +66,7 @@ test("a later migration holds only the schema change and keeps the hand-written 
   assert.equal(applied.at(-1), result.name);
   const constraints = await query<{ conname: string }>(
     url,
-    `SELECT conname FROM pg_constraint WHERE conrelid = '"Workspace"'::regclass AND contype = 'c'`,
+    `SELECT conname FROM pg_constraint WHERE conrelid IN ('"Workspace"'::regclass, '"CreditEntry"'::regclass) AND contype = 'c' ORDER BY conname`,
   );
-  assert.deepEqual(constraints.map((c) => c.conname), [CREDIT_BALANCE_CHECK]);
+  assert.deepEqual(constraints.map((c) => c.conname), [CREDIT_SPEND_CHECK, "Workspace_monthlySpendLimit_nonnegative"]);
 });

@@ -3,13 +3,13 @@
 import { notFound, redirect } from "next/navigation";
 import { AppError, isOperator, operatorAdjustCredits } from "@lucid/core";
 import { platform } from "../../lib/platform.ts";
-import { requireViewer } from "../../lib/session.ts";
+import { currentViewer } from "../../lib/session.ts";
 
 /** Operator-only: a grant or adjustment with a reason (ledger entry + audit row in one transaction). */
 export async function adjustCreditsAction(form: FormData): Promise<void> {
-  const viewer = await requireViewer();
+  const viewer = await currentViewer();
   const p = platform();
-  if (!(await isOperator(p, viewer.user.id))) notFound();
+  if (!viewer || !(await isOperator(p, viewer.user.id))) notFound();
   const workspaceId = String(form.get("workspaceId") ?? "");
   const back = new URLSearchParams({ workspace: workspaceId });
   try {

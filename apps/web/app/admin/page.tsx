@@ -2,7 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { findWorkspaces, isOperator, listAuditLog, listLedger } from "@lucid/core";
 import { platform } from "../../lib/platform.ts";
-import { requireViewer } from "../../lib/session.ts";
+import { currentViewer } from "../../lib/session.ts";
 import { adjustCreditsAction } from "./actions.ts";
 
 export const metadata = { title: "Admin · Lucid", robots: { index: false } };
@@ -10,9 +10,9 @@ const when = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 // Operators only; everyone else gets the ordinary 404, so the page does not admit it exists.
 export default async function AdminPage({ searchParams }: { searchParams: Promise<{ q?: string; workspace?: string; done?: string; error?: string }> }) {
-  const viewer = await requireViewer();
+  const viewer = await currentViewer();
   const p = platform();
-  if (!(await isOperator(p, viewer.user.id))) notFound();
+  if (!viewer || !(await isOperator(p, viewer.user.id))) notFound();
   const { q, workspace: workspaceId, done, error } = await searchParams;
   const results = q ? await findWorkspaces(p, viewer.user.id, q) : [];
   const selected = workspaceId ? (await findWorkspaces(p, viewer.user.id, workspaceId))[0] : undefined;
