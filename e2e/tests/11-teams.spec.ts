@@ -50,6 +50,14 @@ test("a team: create, invite, accept via the link, switch in the header, generat
   await page.getByRole("button", { name: "Create invite link" }).click();
   const link = (await page.getByTestId("invite-link").textContent())!.trim();
   expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]{43}$/);
+  // The runner's mail catcher receives the same link.
+  await expect(page.getByTestId("invite-sent")).toContainText("We emailed the invite");
+  await expect
+    .poll(async () => {
+      const mails = (await (await fetch(`${process.env.LUCID_E2E_MAIL_URL}/api/email`)).json()) as Array<{ text: string; to: Array<{ address: string }> }>;
+      return mails.filter((m) => m.to.some((t) => t.address === memberEmail)).map((m) => m.text.includes(link));
+    })
+    .toEqual([true]);
   await page.reload();
   await expect(page.getByTestId("invite-row")).toContainText(memberEmail);
 

@@ -14,6 +14,7 @@ import {
 import type { Role } from "@lucid/db";
 import { AppError, notFound } from "./errors.ts";
 import { isUuid } from "./jobs.ts";
+import { sendMail } from "./mail.ts";
 import type { Platform } from "./platform.ts";
 
 export const INVITE_DAYS = 7;
@@ -207,6 +208,8 @@ export interface CreatedInvite {
   expiresAt: Date;
   /** The single-use link; only its hash is stored, so this is the one chance to see it. */
   url: string;
+  /** Whether the link went out by email (SMTP configured and accepted it); otherwise the inviter passes it on. */
+  emailed: boolean;
 }
 
 /**
@@ -234,7 +237,21 @@ export async function createInvite(p: Platform, actor: WorkspaceActor, input: un
       expiresAt: new Date(now.getTime() + INVITE_DAYS * 86400_000),
     },
   });
-  return { id: invite.id, email, role, expiresAt: invite.expiresAt, url: `${p.config.publicUrl}/invite/${token}` };
+  const url = `${p.config.publicUrl}/invite/${token}`;
+  const inviter = await p.db.user.findUnique({ where: { id: actor.userId }, select: { email: true } });
+  let emailed = false;
+  try {
+    await sendMail(p, {
+      to: email,
+      subject: `Join ${ws.name} on Lucid`,
+      text: `${inviter?.email ?? "Someone"} invited you to the team workspace "${ws.name}" on Lucid as ${role}.\n\nAccept the invitation (the link works once, for ${email}, for ${INVITE_DAYS} days):\n\n${url}\n`,
+    });
+    emailed = Boolean(p.config.mail?.smtp);
+  } catch (err) {
+    // The invite stands: the inviter is shown the link to pass on.
+    console.error(`[invite] could not email ${email}: ${(err as Error).message}`);
+  }
+  return { id: invite.id, email, role, expiresAt: invite.expiresAt, url, emailed };
 }
 
 /** Invites not yet accepted, revoked or expired (members of the workspace may look). */

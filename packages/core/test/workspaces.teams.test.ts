@@ -59,6 +59,7 @@ describe("team workspaces, roles and invites", () => {
 
     const inv = await createInvite(p, actor, { email: bob.email.toUpperCase(), role: "admin" });
     assert.equal(inv.email, bob.email, "emails are normalised");
+    assert.equal(inv.emailed, false, "no SMTP here: the inviter is told to pass the link on");
     assert.match(inv.url, new RegExp(`^${t.config.publicUrl}/invite/[A-Za-z0-9_-]{43}$`));
     const stored = await p.db.workspaceInvite.findUniqueOrThrow({ where: { id: inv.id } });
     assert.ok(!stored.tokenHash.includes(tokenOf(inv.url)), "only a hash of the token is stored");

@@ -17,7 +17,7 @@ import {
 import { platform } from "../../../lib/platform.ts";
 import { requireViewer } from "../../../lib/session.ts";
 
-export type WorkspaceFormState = { error?: string; ok?: string; inviteUrl?: string; inviteEmail?: string } | null;
+export type WorkspaceFormState = { error?: string; ok?: string; inviteUrl?: string; inviteEmail?: string; emailed?: boolean } | null;
 
 // Domain refusals (403 forbidden, last owner, validation) come back to the form as a message.
 async function attempt(fn: () => Promise<WorkspaceFormState | void>): Promise<WorkspaceFormState> {
@@ -63,7 +63,7 @@ export async function inviteAction(_prev: WorkspaceFormState, form: FormData): P
   const viewer = await requireViewer();
   return attempt(async () => {
     const invite = await createInvite(platform(), actorOf(viewer), { email: String(form.get("email") ?? ""), role: String(form.get("role") ?? "member") });
-    return { inviteUrl: invite.url, inviteEmail: invite.email };
+    return { inviteUrl: invite.url, inviteEmail: invite.email, emailed: invite.emailed };
   });
 }
 

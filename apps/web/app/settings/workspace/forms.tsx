@@ -42,9 +42,13 @@ export function InviteForm() {
       {state?.error && <p className="error" role="alert">{state.error}</p>}
       {state?.inviteUrl && (
         <div>
-          <p>
-            Invite link for <strong>{state.inviteEmail}</strong>. Email delivery is not set up on this server yet, so copy the link and send it
-            yourself. It works once, only for that address, and expires in 7 days; it is shown only now.
+          <p data-testid="invite-sent">
+            {state.emailed ? (
+              <>We emailed the invite to <strong>{state.inviteEmail}</strong>. You can also copy the link and send it yourself.</>
+            ) : (
+              <>Email is not configured on this server, so copy this link for <strong>{state.inviteEmail}</strong> and send it yourself.</>
+            )}{" "}
+            It works once, only for that address, and expires in 7 days; it is shown only now.
           </p>
           <code className="key" data-testid="invite-link">{state.inviteUrl}</code>
         </div>
