@@ -94,13 +94,17 @@ export async function sendWebhook(
   const signature = new Webhook(target.secret).sign(target.messageId, timestamp, target.body);
   const url = new URL(target.url);
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-  return new Promise<WebhookSendResult>((resolve) => {
+  return new Promise<WebhookSendResult>((settle) => {
+    let deadline: NodeJS.Timeout | undefined;
+    const resolve = (result: WebhookSendResult) => {
+      clearTimeout(deadline);
+      settle(result);
+    };
     const req = send(
       url,
       {
         method: "POST",
         lookup: guardedLookup(opts.allowedCidrs),
-        timeout: opts.timeoutMs ?? 15_000,
         headers: {
           "content-type": "application/json",
           "user-agent": "Lucid-Webhooks/1",
@@ -117,7 +121,8 @@ export async function sendWebhook(
         res.on("error", (err) => resolve({ statusCode: res.statusCode, error: err.message, durationMs: elapsed() }));
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 15_000} ms`)));
+    // One deadline for the whole exchange, so a receiver that trickles its answer cannot hold a delivery.
+    deadline = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 15_000} ms`)), opts.timeoutMs ?? 15_000);
     req.on("error", (err) => resolve({ error: err.message || String(err), durationMs: elapsed() }));
     req.end(target.body);
   });

@@ -20,6 +20,7 @@ import {
   recordProgress,
   requestCancel,
   revealWebhookSecret,
+  sendWebhook,
   setWebhookEndpointEnabled,
   signUp,
   submitGeneration,
@@ -168,6 +169,25 @@ describe("webhooks: outbox, SSRF guard, retries, endpoint disabling", () => {
     assert.equal(received, before, "nothing reached the receiver");
     assert.equal(delivery!.status, "pending", "retried later");
     assert.match(delivery!.attempts[0]!.error ?? "", /refused target: .*private, loopback or link-local/);
+  });
+
+  it("a receiver that does not answer within the timeout is a failed attempt; redirects are not followed", async () => {
+    const silent = createServer(() => undefined); // never answers
+    const redirecting = createServer((_req, res) => res.writeHead(302, { location: receiverUrl }).end());
+    await Promise.all([silent, redirecting].map((s) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))));
+    const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/`;
+    const target = (url: string) => ({ url, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", messageId: "msg_test", body: "{}" });
+    try {
+      const timedOut = await sendWebhook(target(urlOf(silent)), { allowedCidrs: ["127.0.0.0/8"], timeoutMs: 300 });
+      assert.deepEqual([timedOut.statusCode, timedOut.error], [undefined, "no answer within 300 ms"]);
+      const before = received;
+      const redirected = await sendWebhook(target(urlOf(redirecting)), { allowedCidrs: ["127.0.0.0/8"] });
+      assert.deepEqual([redirected.statusCode, redirected.error, received], [302, "HTTP 302", before]);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+      redirecting.close();
+    }
   });
 
   it("retries with exponential backoff for up to 24 hours", () => {
