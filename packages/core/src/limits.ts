@@ -46,7 +46,7 @@ const stores = new WeakMap<Platform, RateStore>();
 function rateStore(p: Platform): RateStore {
   let store = stores.get(p);
   if (!store) {
-    const pool = new pg.Pool({ connectionString: p.config.databaseUrl, max: 4, allowExitOnIdle: true });
+    const pool = new pg.Pool({ connectionString: p.config.databaseUrl, max: 10, allowExitOnIdle: true });
     pool.on("error", () => undefined); // an idle client losing its server must not crash the process
     const limiter = new RateLimiterPostgres({
       storeClient: pool,
@@ -135,9 +135,15 @@ const IN_FLIGHT_RETRY_AFTER_S = 5;
  * job would take the key past its monthly credit cap (403 `key_credit_cap_exceeded`).
  */
 export async function admitJob(p: Pick<Platform, "config">, tx: DbTransaction, who: { workspaceId: string; apiKeyId?: string }, cost: number): Promise<void> {
-  const rows = await tx.$queryRaw<Array<{ plan: string }>>`SELECT "plan" FROM "Workspace" WHERE "id" = ${who.workspaceId}::uuid FOR UPDATE`;
-  const { maxInFlightJobs } = planLimits(p, rows[0]?.plan);
-  const inFlight = await tx.job.count({ where: { workspaceId: who.workspaceId, status: { in: ["queued", "running"] } } });
+  // Lock first, then count in a new statement: its snapshot sees the jobs of submits that held the lock before us.
+  const locked = await tx.$queryRaw<Array<{ plan: string }>>`SELECT "plan" FROM "Workspace" WHERE "id" = ${who.workspaceId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<Array<{ in_flight: number; cap: number | null; key_name: string | null }>>`
+    SELECT (SELECT count(*)::int FROM "Job" j WHERE j."workspaceId" = ${who.workspaceId}::uuid AND j."status" IN ('queued', 'running')) AS in_flight,
+           k."monthlyCreditCap" AS cap, k."name" AS key_name
+    FROM (SELECT 1) AS one LEFT JOIN "ApiKey" k ON k."id" = ${who.apiKeyId ?? null}::uuid`;
+  const row = rows[0];
+  const { maxInFlightJobs } = planLimits(p, locked[0]?.plan);
+  const inFlight = Number(row?.in_flight ?? 0);
   if (inFlight >= maxInFlightJobs) {
     throw new LimitExceededError(
       "too_many_in_flight_jobs",
@@ -145,14 +151,12 @@ export async function admitJob(p: Pick<Platform, "config">, tx: DbTransaction, w
       IN_FLIGHT_RETRY_AFTER_S,
     );
   }
-  if (!who.apiKeyId) return;
-  const key = await tx.apiKey.findUnique({ where: { id: who.apiKeyId }, select: { monthlyCreditCap: true, name: true } });
-  if (key?.monthlyCreditCap == null) return;
+  if (!who.apiKeyId || row?.cap == null) return;
   const used = await keyCreditsThisMonth(tx, who.apiKeyId);
-  if (used + cost > key.monthlyCreditCap) {
+  if (used + cost > row.cap) {
     throw new AppError(
       "key_credit_cap_exceeded",
-      `The API key "${key.name}" may use ${key.monthlyCreditCap} credits per month (UTC); it has used ${used} and this generation costs ${cost}.`,
+      `The API key "${row.key_name}" may use ${row.cap} credits per month (UTC); it has used ${used} and this generation costs ${cost}.`,
     );
   }
 }
