@@ -8,11 +8,15 @@ import { join } from "node:path";
 import { startPlatform, REPO_ROOT } from "@lucid/cli/platform-process";
 import { freePort } from "@lucid/local-stack";
 import { startStripeStandin } from "@lucid/stripe-standin";
+import { startOAuthStandin } from "@lucid/testing/oauth-provider-standin";
 
 const dataDir = mkdtempSync(join(tmpdir(), "lucid-e2e-"));
 chmodSync(dataDir, 0o755);
 const port = await freePort();
 const stripe = await startStripeStandin({ webhookSecret: "whsec_e2e_secret", webhookUrl: `http://localhost:${port}/api/stripe/webhook` });
+// GitHub sign-in against a loopback server speaking GitHub's OAuth endpoints.
+const oauth = await startOAuthStandin({ clientId: "e2e-github-client", clientSecret: "e2e-github-secret" });
+const oauthEnv = { GITHUB_CLIENT_ID: "e2e-github-client", GITHUB_CLIENT_SECRET: "e2e-github-secret", LUCID_OAUTH_GITHUB_BASE_URL: oauth.url };
 const logs: string[] = [];
 // A plan with tiny API limits that 8-keys-limits puts a workspace on (`plans:set`); others keep the defaults.
 const E2E_PLANS = JSON.stringify({ "e2e-tiny": { requestsPerMinute: 5, maxInFlightJobs: 2 } });
@@ -22,13 +26,14 @@ try {
     dataDir,
     port,
     // Loopback webhook targets: the webhooks spec's receiver listens on 127.0.0.1.
-    env: { ...stripe.env, LUCID_STARTER_CREDITS: "50", LUCID_PLANS: E2E_PLANS, LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" },
+    env: { ...stripe.env, ...oauthEnv, LUCID_STARTER_CREDITS: "50", LUCID_PLANS: E2E_PLANS, LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" },
     log: (line) => logs.push(line),
   });
 } catch (err) {
   console.error(logs.join("\n"));
   console.error(`e2e: the platform did not start: ${(err as Error).message}`);
   await stripe.stop();
+  await oauth.stop();
   process.exit(1);
 }
 console.log(`e2e: platform at ${platform.url}, Stripe stand-in at ${stripe.url}, mail inbox at ${platform.mail?.inboxUrl}`);
@@ -36,12 +41,13 @@ console.log(`e2e: platform at ${platform.url}, Stripe stand-in at ${stripe.url},
 const code = await new Promise<number>((resolve) => {
   const child = spawn(process.execPath, [join(REPO_ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", join(REPO_ROOT, "e2e/playwright.config.ts"), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { ...process.env, LUCID_E2E_BASE_URL: platform.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl, LUCID_PLANS: E2E_PLANS },
+    env: { ...process.env, LUCID_E2E_BASE_URL: platform.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl, LUCID_E2E_OAUTH_URL: oauth.url, LUCID_PLANS: E2E_PLANS },
   });
   child.on("exit", (c) => resolve(c ?? 1));
 });
 if (code !== 0 && process.env.LUCID_E2E_SHOW_LOGS !== "0") console.error(`--- platform log (last 80 lines) ---\n${logs.slice(-80).join("\n")}`);
 await platform.stop();
 await stripe.stop();
+await oauth.stop();
 rmSync(dataDir, { recursive: true, force: true });
 process.exit(code);

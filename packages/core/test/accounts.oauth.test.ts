@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { AppError, completeOAuthSignIn, configuredOAuthProviders, signIn, signUp, startOAuthSignIn, type Platform } from "@lucid/core";
 import { startTestPlatform, type TestPlatform } from "@lucid/testing";
-import { startOAuthStandin, type StandinUser } from "./support/oauth-provider-standin.ts";
+import { startOAuthStandin, type StandinUser } from "@lucid/testing/oauth-provider-standin";
 
 const is = (code: string) => (e: unknown) => e instanceof AppError && e.code === code;
 

@@ -1,5 +1,7 @@
 // A loopback OAuth 2.0 provider speaking GitHub's and Google's endpoints
 // (authorization redirect, token exchange with PKCE, profile), for tests.
+// Whoever "approves" next is set in-process (`state.nextUser`) or, from another
+// process such as a browser test, with `POST /__standin/next-user` and a JSON user.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 
@@ -34,6 +36,10 @@ export async function startOAuthStandin(opts: { clientId: string; clientSecret: 
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(value));
     };
+    if (req.method === "POST" && url.pathname === "/__standin/next-user") {
+      state.nextUser = JSON.parse(await body(req)) as StandinUser;
+      return json(200, { ok: true });
+    }
     // Authorization: the person "approves" at once as state.nextUser.
     if (req.method === "GET" && (url.pathname === "/login/oauth/authorize" || url.pathname === "/o/oauth2/v2/auth")) {
       if (url.searchParams.get("client_id") !== opts.clientId || !state.nextUser) return json(400, { error: "invalid_request" });
