@@ -125,6 +125,15 @@ describe("email verification and password reset links", () => {
     assert.equal((await signIn(p, { email: "otto@example.com", password: "old password" })).id, u.id);
   });
 
+  it("reset: at most 5 emails per address an hour, with the same answer after the cap", async () => {
+    const p = t.platform;
+    await signUp(p, { email: "flood@example.com", password: "old password" });
+    for (let i = 0; i < 7; i++) assert.equal(await requestPasswordReset(p, { email: "flood@example.com" }), undefined);
+    const deadline = Date.now() + 5000;
+    while ((await mail.list("flood@example.com")).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await mail.list("flood@example.com")).length, 5);
+  });
+
   it("a verification token cannot reset a password", async () => {
     const p = t.platform;
     const u = await signUp(p, { email: "mix@example.com", password: "old password" });
