@@ -48,10 +48,12 @@ test("a developer adds a webhook endpoint in settings and receives a signed gene
     expect(events.map((e) => e.type)).toContain("generation.started");
     expect(events.map((e) => e.type)).not.toContain("generation.progress");
 
-    // The attempts are listed in settings, and the owner can see the secret again.
-    await page.goto("/settings/webhooks");
+    // The attempts are listed in settings (recorded just after the receiver answered: reload until they show), and the owner can see the secret again.
     const attempts = page.getByTestId("webhook-endpoint").filter({ hasText: url }).getByTestId("webhook-attempt");
-    await expect(attempts.filter({ hasText: "generation.succeeded" })).toContainText("HTTP 200");
+    await expect(async () => {
+      await page.goto("/settings/webhooks");
+      await expect(attempts.filter({ hasText: "generation.succeeded" })).toContainText("HTTP 200", { timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
     await expect(attempts.filter({ hasText: "generation.started" })).toContainText("HTTP 200");
     await endpoint.getByRole("button", { name: "Show secret" }).click();
     await expect(endpoint.getByTestId("webhook-secret")).toHaveText(secret);
