@@ -1,4 +1,4 @@
-import { deliverDueWebhooks, type Platform } from "@lucid/core";
+import { deliverDueWebhooks, pruneWebhookHistory, type Platform } from "@lucid/core";
 import type { Logger } from "pino";
 
 export interface WebhookDispatcherOptions {
@@ -9,6 +9,8 @@ export interface WebhookDispatcherOptions {
   /** Per-request timeout of one POST. */
   timeoutMs?: number;
 }
+
+const PRUNE_EVERY_MS = 3600_000;
 
 export interface WebhookDispatcher {
   /** Finishes the pass in progress (its POSTs and their records), then stops. */
@@ -26,8 +28,10 @@ export function startWebhookDispatcher(ctx: { platform: Platform; log: Logger },
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  let prunedAt = 0;
   const tick = () => {
-    running = deliverDueWebhooks(ctx.platform, { limit: batchSize, timeoutMs: opts.timeoutMs })
+    running = pruneNowAndThen()
+      .then(() => deliverDueWebhooks(ctx.platform, { limit: batchSize, timeoutMs: opts.timeoutMs }))
       .then((taken) => {
         if (taken > 0) ctx.log.debug({ taken }, "webhook deliveries attempted");
         return taken;
@@ -39,6 +43,13 @@ export function startWebhookDispatcher(ctx: { platform: Platform; log: Logger },
       .then((taken) => {
         if (!stopped) timer = setTimeout(tick, taken >= batchSize ? 0 : opts.pollMs);
       });
+  };
+  // Old events (30 days, nothing pending) are deleted about once an hour.
+  const pruneNowAndThen = async () => {
+    if (Date.now() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = Date.now();
+    const pruned = await pruneWebhookHistory(ctx.platform);
+    if (pruned > 0) ctx.log.info({ pruned }, "old webhook events deleted");
   };
   timer = setTimeout(tick, 0);
   return {

@@ -215,3 +215,16 @@ export function nextWebhookAttemptAt(eventCreatedAt: Date, failedAttempts: numbe
   const next = new Date(now.getTime() + webhookRetryDelayMs(failedAttempts));
   return next.getTime() - eventCreatedAt.getTime() > WEBHOOK_RETRY_WINDOW_MS ? null : next;
 }
+
+// ── History ─────────────────────────────────────────────────────────────────
+
+/** How long events are kept, with their deliveries and attempts, once nothing is pending. */
+export const WEBHOOK_HISTORY_RETENTION_MS = 30 * 24 * 3600_000;
+
+/** Deletes events older than the retention whose deliveries are all finished (attempts go with them); returns how many. */
+export async function pruneWebhookHistory(p: Pick<Platform, "db">, now = new Date()): Promise<number> {
+  const r = await p.db.webhookEvent.deleteMany({
+    where: { createdAt: { lt: new Date(now.getTime() - WEBHOOK_HISTORY_RETENTION_MS) }, deliveries: { none: { status: "pending" } } },
+  });
+  return r.count;
+}

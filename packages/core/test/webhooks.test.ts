@@ -17,6 +17,7 @@ import {
   isAllowedWebhookAddress,
   listWebhookAttempts,
   nextWebhookAttemptAt,
+  pruneWebhookHistory,
   recordProgress,
   requestCancel,
   revealWebhookSecret,
@@ -271,6 +272,29 @@ describe("webhooks: outbox, SSRF guard, retries, endpoint disabling", () => {
     assert.equal(new Set(ids).size, ids.length, "no delivery was taken twice");
     assert.equal(ids.length, 12, "together they took all of them");
     assert.deepEqual(await claimDueWebhookDeliveries(p, 5, 60_000), [], "taken deliveries are leased, not due");
+  });
+
+  it("keeps finished events 30 days; pending ones stay", async () => {
+    const p = t.platform;
+    await drain();
+    const ws = await newWorkspace();
+    await createWebhookEndpoint(p, ws, undefined, { url: receiverUrl, events: ["generation.canceled"] });
+    const jobs = [];
+    for (const prompt of ["old and done", "old but pending", "recent"]) {
+      const job = await submitGeneration(p, { workspaceId: ws, source: "api" }, { prompt, width: 64, height: 64, steps: 1 });
+      await requestCancel(p, ws, job.id);
+      jobs.push(job.id);
+    }
+    await drain();
+    const [done, pending, recent] = jobs as [string, string, string];
+    const aged = new Date(Date.now() - 31 * 24 * 3600_000);
+    await p.db.webhookEvent.updateMany({ where: { jobId: { in: [done, pending] } }, data: { createdAt: aged } });
+    await p.db.webhookDelivery.updateMany({ where: { event: { jobId: pending } }, data: { status: "pending", nextAttemptAt: new Date(Date.now() + 3600_000) } });
+    assert.equal(await p.db.webhookAttempt.count({ where: { delivery: { event: { jobId: done } } } }), 1);
+
+    assert.equal(await pruneWebhookHistory(p), 1);
+    assert.deepEqual((await p.db.webhookEvent.findMany({ where: { jobId: { in: jobs } }, select: { jobId: true } })).map((e) => e.jobId).sort(), [pending, recent].sort());
+    assert.equal(await p.db.webhookAttempt.count({ where: { delivery: { event: { jobId: done } } } }), 0, "its attempts went with it");
   });
 
   it("shows an endpoint's secret again to owners only", async () => {
