@@ -268,9 +268,15 @@ test("every page and API route refuses other workspaces and signed-out visitors"
   // Objects named in forms (server actions) are scoped too: B cannot revoke A's key.
   await b.goto("/settings/keys");
   await b.locator('input[name="keyId"]').first().evaluate((el, id) => ((el as HTMLInputElement).value = id), keyId);
-  await b.getByRole("button", { name: "Revoke" }).first().click();
+  await Promise.all([
+    b.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/settings/keys"),
+    b.getByRole("button", { name: "Revoke" }).first().click(),
+  ]);
   await a.goto("/settings/keys");
   await expect(a.getByTestId("api-key-row")).not.toContainText("revoked");
+  // B's own key is untouched too, so the action really was asked about A's key.
+  await b.goto("/settings/keys");
+  await expect(b.getByTestId("api-key-row")).not.toContainText("revoked");
   await aContext.close();
   await bContext.close();
 });
