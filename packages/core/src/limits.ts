@@ -135,14 +135,15 @@ const IN_FLIGHT_RETRY_AFTER_S = 5;
  * job would take the key past its monthly credit cap (403 `key_credit_cap_exceeded`).
  */
 export async function admitJob(p: Pick<Platform, "config">, tx: DbTransaction, who: { workspaceId: string; apiKeyId?: string }, cost: number): Promise<void> {
-  // Lock first, then count in a new statement: its snapshot sees the jobs of submits that held the lock before us.
-  const locked = await tx.$queryRaw<Array<{ plan: string }>>`SELECT "plan" FROM "Workspace" WHERE "id" = ${who.workspaceId}::uuid FOR UPDATE`;
-  const rows = await tx.$queryRaw<Array<{ in_flight: number; cap: number | null; key_name: string | null }>>`
-    SELECT (SELECT count(*)::int FROM "Job" j WHERE j."workspaceId" = ${who.workspaceId}::uuid AND j."status" IN ('queued', 'running')) AS in_flight,
-           k."monthlyCreditCap" AS cap, k."name" AS key_name
-    FROM (SELECT 1) AS one LEFT JOIN "ApiKey" k ON k."id" = ${who.apiKeyId ?? null}::uuid`;
+  // One round trip: lock the workspace row (FOR UPDATE returns its newest version, so the
+  // trigger-kept count includes the jobs of submits that held the lock before us) and read the key's cap.
+  const rows = await tx.$queryRaw<Array<{ plan: string; in_flight: number; cap: number | null; key_name: string | null }>>`
+    SELECT w."plan", w."jobsInFlight" AS in_flight, k."monthlyCreditCap" AS cap, k."name" AS key_name
+    FROM "Workspace" w LEFT JOIN "ApiKey" k ON k."id" = ${who.apiKeyId ?? null}::uuid
+    WHERE w."id" = ${who.workspaceId}::uuid
+    FOR UPDATE OF w`;
   const row = rows[0];
-  const { maxInFlightJobs } = planLimits(p, locked[0]?.plan);
+  const { maxInFlightJobs } = planLimits(p, row?.plan);
   const inFlight = Number(row?.in_flight ?? 0);
   if (inFlight >= maxInFlightJobs) {
     throw new LimitExceededError(

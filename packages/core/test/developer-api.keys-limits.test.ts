@@ -5,6 +5,8 @@ import {
   LimitExceededError,
   authenticateApiKey,
   beginIdempotentRequest,
+  claimJob,
+  completeJob,
   closeRateLimiter,
   completeIdempotentRequest,
   consumeRequest,
@@ -132,9 +134,18 @@ describe("developer API: keys, caps, limits and idempotency", () => {
       assert.ok(r.reason.retryAfterSeconds >= 1);
     }
     assert.equal((await p.db.workspace.findUniqueOrThrow({ where: { id: u.workspaceId } })).creditBalance, 48, "refused jobs reserved nothing");
-    const running = await p.db.job.findFirstOrThrow({ where: { workspaceId: u.workspaceId } });
-    await requestCancel(p, u.workspaceId, running.id);
-    await submitGeneration(p, who, small); // a place came free
+    const [first, second] = await p.db.job.findMany({ where: { workspaceId: u.workspaceId }, orderBy: { createdAt: "asc" } });
+    await requestCancel(p, u.workspaceId, first!.id);
+    const third = await submitGeneration(p, who, small); // a place came free
+    // A running job still counts; one that succeeds frees its place.
+    assert.equal((await claimJob(p, second!.id, "w1", 60_000)).claimed, true);
+    await assert.rejects(submitGeneration(p, who, small), is("too_many_in_flight_jobs"));
+    await completeJob(p, second!.id, "w1", [{ storageKey: `k/${second!.id}.png`, width: 64, height: 64, seed: 1, contentType: "image/png" }]);
+    await submitGeneration(p, who, small);
+    const ws = await p.db.workspace.findUniqueOrThrow({ where: { id: u.workspaceId } });
+    assert.equal(ws.jobsInFlight, await p.db.job.count({ where: { workspaceId: u.workspaceId, status: { in: ["queued", "running"] } } }));
+    assert.equal(ws.jobsInFlight, 2);
+    assert.ok(third.id);
   });
 
   it("counts requests per key in a sliding window across the minute boundary, and refuses past the limit with a retry time", async () => {
