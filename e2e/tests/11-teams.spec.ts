@@ -124,3 +124,59 @@ test("a team: create, invite, accept via the link, switch in the header, generat
   expect((await member.request.get(`/api/v1/generations/${teamJobId}`)).status()).toBe(404);
   await memberContext.close();
 });
+
+test("existing accounts join: signed in with the invited address, or signing in on the invite page; admins manage keys", async ({ page, browser }) => {
+  const teamName = `Beta ${Date.now()}`;
+  await signUp(page, uniqueEmail("beta-owner"));
+  await page.goto("/settings/workspace");
+  await page.getByLabel("Team name").fill(teamName);
+  await page.getByRole("button", { name: "Create team" }).click();
+  await expect(page.getByTestId("workspace-name")).toHaveText(teamName);
+  const invite = async (email: string, role: string) => {
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Role", { exact: true }).selectOption(role);
+    await page.getByRole("button", { name: "Create invite link" }).click();
+    await expect(page.getByTestId("invite-link")).toContainText("/invite/");
+    const link = (await page.getByTestId("invite-link").textContent())!.trim();
+    await page.reload();
+    return new URL(link).pathname;
+  };
+
+  // Already signed in with the invited address: one click.
+  const adminEmail = uniqueEmail("beta-admin");
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signUp(admin, adminEmail);
+  await admin.goto(await invite(adminEmail, "admin"));
+  await admin.getByRole("button", { name: "Accept invite" }).click();
+  await expect(admin).toHaveURL(/\/studio$/);
+  await expect(admin.getByTestId("workspace-switcher").locator("option:checked")).toHaveText(teamName);
+  // An admin creates the team's keys.
+  await admin.goto("/settings/keys");
+  await admin.getByLabel("New key name").fill("team-ci");
+  await admin.getByRole("button", { name: "Create key" }).click();
+  await expect(admin.getByTestId("new-api-key")).toContainText("lucid_sk_");
+
+  // Signed out with an existing account: sign in on the invite page.
+  const memberEmail = uniqueEmail("beta-member");
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await signUp(member, memberEmail);
+  await member.getByRole("button", { name: "Sign out" }).click();
+  await expect(member.getByRole("navigation").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await member.goto(await invite(memberEmail, "member"));
+  const signIn = member.locator("form", { hasText: "Sign in and join" });
+  await signIn.getByLabel("Password").fill("wrong password");
+  await signIn.getByRole("button", { name: "Sign in and join" }).click();
+  await expect(signIn.getByRole("alert")).toContainText("incorrect");
+  await signIn.getByLabel("Password").fill("correct horse battery");
+  await signIn.getByRole("button", { name: "Sign in and join" }).click();
+  await expect(member).toHaveURL(/\/studio$/);
+  await expect(member.getByTestId("workspace-switcher").locator("option:checked")).toHaveText(teamName);
+
+  await page.reload();
+  await expect(page.getByTestId("member-row")).toHaveCount(3);
+  await expect(page.getByTestId("invite-row")).toHaveCount(0);
+  await adminContext.close();
+  await memberContext.close();
+});

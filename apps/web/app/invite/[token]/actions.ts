@@ -1,7 +1,9 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { AppError, acceptInvite, createSession, resolveSession, setCurrentWorkspace, signIn, signUp, type Viewer } from "@lucid/core";
+import { revalidatePath } from "next/cache";
+import { AppError, acceptInvite, createSession, resolveSession, sendVerificationEmail, setCurrentWorkspace, signInProtected, signUp, type Viewer } from "@lucid/core";
+import { clientIp } from "../../../lib/client-ip.ts";
 import { platform } from "../../../lib/platform.ts";
 import { currentViewer, setSessionCookie } from "../../../lib/session.ts";
 
@@ -12,6 +14,8 @@ async function acceptAndSwitch(viewer: Pick<Viewer, "sessionId" | "user">, token
   const p = platform();
   const { workspaceId } = await acceptInvite(p, viewer.user, token);
   await setCurrentWorkspace(p, { sessionId: viewer.sessionId, userId: viewer.user.id }, workspaceId);
+  // The header (root layout) shows the current workspace: re-render it.
+  revalidatePath("/", "layout");
 }
 
 export async function acceptInviteAction(_prev: InviteFormState, form: FormData): Promise<InviteFormState> {
@@ -40,7 +44,9 @@ export async function signInAndAcceptAction(_prev: InviteFormState, form: FormDa
 async function signInThenAccept(input: { email: string; password: string }, token: string, how: "signup" | "signin"): Promise<InviteFormState> {
   const p = platform();
   try {
-    const user = how === "signup" ? await signUp(p, input) : await signIn(p, input);
+    // The same paths as /signup and /signin: brute-force limits, and a verification email for new accounts.
+    const user = how === "signup" ? await signUp(p, input) : await signInProtected(p, input, { ip: await clientIp() });
+    if (how === "signup") await sendVerificationEmail(p, user.id).catch((e) => console.error(`verification email to ${user.email} failed: ${(e as Error).message}`));
     const s = await createSession(p, user.id);
     await setSessionCookie(s.token, s.expiresAt);
     const viewer = await resolveSession(p, s.token);
