@@ -218,6 +218,7 @@ test("every page and API route refuses other workspaces and signed-out visitors"
   };
   const failures: string[] = [];
   let checks = 0;
+  const perRole: Record<Role, number> = { owner: 0, other: 0, otherKey: 0, anon: 0 };
   for (const [route, rule] of Object.entries(ROUTES)) {
     for (const probe of rule.probes) {
       // Every probe is tried signed out; a route off the public list must refuse the visitor.
@@ -234,6 +235,7 @@ test("every page and API route refuses other workspaces and signed-out visitors"
         const res = await call(ctx, probe, f, headers);
         const body = await res.text();
         checks++;
+        perRole[role]++;
         const label = `${role} ${probe.method} ${probe.url(f)} (${route})`;
         const wants = Array.isArray(want) ? want : [want];
         if (!wants.some((w) => matches(res, w))) failures.push(`${label}: expected ${JSON.stringify(want)}, got ${res.status()} ${res.headers()["location"] ?? ""}`);
@@ -253,7 +255,7 @@ test("every page and API route refuses other workspaces and signed-out visitors"
     }
   }
   const publicRoutes = Object.entries(ROUTES).filter(([, r]) => r.publicBecause).map(([k]) => k);
-  console.log(`isolation: ${files.length} routes (${publicRoutes.length} public on purpose), ${checks} probes across owner/other/otherKey/anon`);
+  console.log(`isolation: ${files.length} routes (${publicRoutes.length} public on purpose), ${checks} probes (${Object.entries(perRole).map(([r, n]) => `${r} ${n}`).join(", ")})`);
   test.info().annotations.push({ type: "isolation-matrix", description: `${files.length} routes, ${checks} probes` });
   expect(failures).toEqual([]);
 
