@@ -22,9 +22,10 @@ test("a prompt becomes an image: queued, running with step progress, then the im
   await page.getByLabel("Prompt").fill("a lighthouse on a cliff at dawn");
   await page.getByRole("button", { name: "Advanced" }).click();
   await page.getByLabel("Negative prompt").fill("blurry");
-  await page.getByLabel("Width").fill("512");
-  await page.getByLabel("Height").fill("512");
-  await page.getByLabel("Steps").fill("25");
+  // Big enough (a few seconds on the test model) that the page sees it running.
+  await page.getByLabel("Width").fill("1024");
+  await page.getByLabel("Height").fill("1024");
+  await page.getByLabel("Steps").fill("50");
   await page.getByLabel("Seed").fill("1234");
   await page.getByRole("button", { name: "Generate" }).click();
 
@@ -33,13 +34,13 @@ test("a prompt becomes an image: queued, running with step progress, then the im
   const img = job.getByTestId("job-image");
   await expect(img).toBeVisible();
   const size = await img.evaluate((el: HTMLImageElement) => el.complete && [el.naturalWidth, el.naturalHeight]);
-  expect(size).toEqual([512, 512]);
+  expect(size).toEqual([1024, 1024]);
   expect(seen.has("queued") || seen.has("running")).toBe(true);
   expect(seen.has("running")).toBe(true);
-  expect([...progress].some((t) => /^Step \d+ of 25$/.test(t))).toBe(true);
+  expect([...progress].some((t) => /^Step \d+ of 50$/.test(t))).toBe(true);
   await expect(job).toContainText("seed 1234");
-  await expect(job).toContainText("Charged 1 credits");
-  await expect(page.getByTestId("balance")).toHaveText("49 credits");
+  await expect(job).toContainText("Charged 8 credits"); // 4× the pixels of 512², 2× the 25 steps
+  await expect(page.getByTestId("balance")).toHaveText("42 credits");
 });
 
 test("bad input gets a clear message naming the field and is not charged", async ({ page }) => {
