@@ -31,7 +31,13 @@ export function startWebhookDispatcher(ctx: { platform: Platform; log: Logger },
   let prunedAt = 0;
   const tick = () => {
     running = pruneNowAndThen()
-      .then(() => deliverDueWebhooks(ctx.platform, { limit: batchSize, timeoutMs: opts.timeoutMs }))
+      .then(() =>
+        deliverDueWebhooks(ctx.platform, {
+          limit: batchSize,
+          timeoutMs: opts.timeoutMs,
+          onError: (err, deliveryId) => ctx.log.warn({ deliveryId, err: (err as Error).message }, "webhook attempt not recorded; it is sent again after its lease"),
+        }),
+      )
       .then((taken) => {
         if (taken > 0) ctx.log.debug({ taken }, "webhook deliveries attempted");
         return taken;

@@ -15,6 +15,9 @@ import {
   workspaceWebhookSecret,
 } from "./webhooks.ts";
 
+// Dispatcher transactions are short, but must not give up on a busy database (Prisma's default start wait is 2 s).
+const TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
+
 export type DueDelivery = WebhookDelivery & { event: WebhookEvent; endpoint: WebhookEndpoint | null };
 
 export interface WebhookSendResult {
@@ -45,7 +48,7 @@ export async function claimDueWebhookDeliveries(p: Platform, limit: number, leas
       await tx.webhookDelivery.updateMany({ where: { id: { in: taken } }, data: { nextAttemptAt: new Date(now.getTime() + leaseMs) } });
     }
     return taken;
-  });
+  }, TX_OPTIONS);
   if (ids.length === 0) return [];
   return p.db.webhookDelivery.findMany({
     where: { id: { in: ids } },
@@ -104,6 +107,8 @@ export async function sendWebhook(
       url,
       {
         method: "POST",
+        // A fresh connection per delivery: no stale keep-alive socket to a receiver that has since closed it.
+        agent: false,
         lookup: guardedLookup(opts.allowedCidrs),
         headers: {
           "content-type": "application/json",
@@ -168,7 +173,7 @@ export async function recordWebhookAttempt(p: Platform, delivery: DueDelivery, r
         },
       });
     }
-  });
+  }, TX_OPTIONS);
 }
 
 export interface DeliverOptions {
@@ -177,6 +182,8 @@ export interface DeliverOptions {
   /** How long a taken delivery is hidden from other dispatchers while it is sent. */
   leaseMs?: number;
   timeoutMs?: number;
+  /** Told about a delivery whose attempt could not be recorded (it is sent again once its lease ends). */
+  onError?: (err: unknown, deliveryId: string) => void;
 }
 
 /**
@@ -186,9 +193,9 @@ export interface DeliverOptions {
  */
 export async function deliverDueWebhooks(p: Platform, opts: DeliverOptions = {}): Promise<number> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const due = await claimDueWebhookDeliveries(p, opts.limit ?? 20, opts.leaseMs ?? timeoutMs + 45_000);
+  const due = await claimDueWebhookDeliveries(p, opts.limit ?? 20, opts.leaseMs ?? timeoutMs + 30_000);
   const allowedCidrs = p.config.webhooks?.allowedCidrs ?? [];
-  await Promise.all(
+  const outcomes = await Promise.allSettled(
     due.map(async (delivery) => {
       if (delivery.endpointId && !delivery.endpoint?.enabled) {
         await p.db.webhookDelivery.updateMany({
@@ -205,5 +212,8 @@ export async function deliverDueWebhooks(p: Platform, opts: DeliverOptions = {})
       await recordWebhookAttempt(p, delivery, result);
     }),
   );
+  outcomes.forEach((o, i) => {
+    if (o.status === "rejected") opts.onError?.(o.reason, due[i]!.id);
+  });
   return due.length;
 }
