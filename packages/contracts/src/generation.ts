@@ -102,6 +102,9 @@ export const Generation = z.object({
   finished_at: z.string().nullable(),
   /** Queued jobs created before this one across the platform (0 = next); null unless queued. */
   queue_position: z.number().int().nullable(),
+  status_url: z.string().meta({ description: "GET this for the generation's current state" }),
+  cancel_url: z.string().meta({ description: "POST here to cancel it" }),
+  events_url: z.string().meta({ description: "Server-sent events: every status change and progress step" }),
 }).meta({ id: "Generation", description: "A generation job: its request as run (seed and model fixed), progress, images and credits." });
 export type Generation = z.infer<typeof Generation>;
 

@@ -97,6 +97,9 @@ export const EXAMPLE_GENERATIONS = {
     started_at: null,
     finished_at: null,
     queue_position: 0,
+    status_url: `https://lucid.example.com/api/v1/generations/${EXAMPLE_ID}`,
+    cancel_url: `https://lucid.example.com/api/v1/generations/${EXAMPLE_ID}/cancel`,
+    events_url: `https://lucid.example.com/api/v1/generations/${EXAMPLE_ID}/events`,
   },
   succeeded: {
     id: EXAMPLE_ID,
@@ -124,6 +127,9 @@ export const EXAMPLE_GENERATIONS = {
     started_at: "2026-01-05T10:00:01.250Z",
     finished_at: "2026-01-05T10:00:04.900Z",
     queue_position: null,
+    status_url: `https://lucid.example.com/api/v1/generations/${EXAMPLE_ID}`,
+    cancel_url: `https://lucid.example.com/api/v1/generations/${EXAMPLE_ID}/cancel`,
+    events_url: `https://lucid.example.com/api/v1/generations/${EXAMPLE_ID}/events`,
   },
 } satisfies Record<string, Generation>;
 

@@ -13,6 +13,7 @@ export const SIGNED_IMAGE_URL_SECONDS = 3600;
 export function generationUrls(p: Pick<Platform, "config" | "images">): GenerationUrls {
   const site = p.config.publicUrl;
   return {
+    apiOrigin: site,
     image: (img) => (img.visibility === "public" ? `${site}/images/${img.id}` : p.images.signedUrl(img.storageKey, SIGNED_IMAGE_URL_SECONDS)),
     thumbnail: (img) =>
       img.visibility === "public" ? `${site}/images/${img.id}/thumbnail` : p.images.signedUrl(img.thumbnailKey!, SIGNED_IMAGE_URL_SECONDS),

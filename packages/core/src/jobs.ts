@@ -355,6 +355,8 @@ export async function listJobs(p: Platform, workspaceId: string, limit = 20): Pr
 
 /** How a generation object reaches its images (signed URL, app route). */
 export interface GenerationUrls {
+  /** Origin for the job's own API links (status, cancel, events); relative links without it. */
+  apiOrigin?: string;
   image(img: Image): Promise<string> | string;
   thumbnail?(img: Image): Promise<string> | string;
   preview?(job: Job): Promise<string> | string;
@@ -411,6 +413,9 @@ export async function toGeneration(
     started_at: job.startedAt?.toISOString() ?? null,
     finished_at: job.finishedAt?.toISOString() ?? null,
     queue_position: position,
+    status_url: `${u.apiOrigin ?? ""}/api/v1/generations/${job.id}`,
+    cancel_url: `${u.apiOrigin ?? ""}/api/v1/generations/${job.id}/cancel`,
+    events_url: `${u.apiOrigin ?? ""}/api/v1/generations/${job.id}/events`,
   };
 }
 

@@ -240,6 +240,8 @@ export interface components {
         };
         /** @description A generation job: its request as run (seed and model fixed), progress, images and credits. */
         Generation: {
+            /** @description POST here to cancel it */
+            cancel_url: string;
             created_at: string;
             /** @description Credits spent (once its images are stored) */
             credits_charged: number;
@@ -252,6 +254,8 @@ export interface components {
                 code: string;
                 message: string;
             } | null;
+            /** @description Server-sent events: every status change and progress step */
+            events_url: string;
             finished_at: string | null;
             id: string;
             /** @description Once succeeded: the images, in seed order */
@@ -304,6 +308,8 @@ export interface components {
             };
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
+            /** @description GET this for the generation's current state */
+            status_url: string;
         };
         /** @description One stored image. `url` and `thumbnail_url` are stable public URLs once the image is published, otherwise signed URLs valid for one hour. */
         GenerationImage: {
