@@ -9,6 +9,7 @@ import { startPlatform, REPO_ROOT } from "@lucid/cli/platform-process";
 import { freePort } from "@lucid/local-stack";
 import { startStripeStandin } from "@lucid/stripe-standin";
 import { startOAuthStandin } from "@lucid/testing/oauth-provider-standin";
+import { checkAgainstDocument, startContractProxy } from "./contract-proxy.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "lucid-e2e-"));
 chmodSync(dataDir, 0o755);
@@ -36,15 +37,26 @@ try {
   await oauth.stop();
   process.exit(1);
 }
-console.log(`e2e: platform at ${platform.url}, Stripe stand-in at ${stripe.url}, mail inbox at ${platform.mail?.inboxUrl}`);
+const proxy = await startContractProxy(new URL(platform.url.replace("localhost", "127.0.0.1")));
+console.log(`e2e: platform at ${platform.url} (tests go through the contract-checking proxy ${proxy.url}), Stripe stand-in at ${stripe.url}, mail inbox at ${platform.mail?.inboxUrl}`);
 
-const code = await new Promise<number>((resolve) => {
+let code = await new Promise<number>((resolve) => {
   const child = spawn(process.execPath, [join(REPO_ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", join(REPO_ROOT, "e2e/playwright.config.ts"), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { ...process.env, LUCID_E2E_BASE_URL: platform.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl, LUCID_E2E_OAUTH_URL: oauth.url, LUCID_PLANS: E2E_PLANS },
+    env: { ...process.env, LUCID_E2E_BASE_URL: proxy.url, LUCID_E2E_DATA_DIR: dataDir, LUCID_E2E_MAIL_URL: platform.mail?.inboxUrl, LUCID_E2E_OAUTH_URL: oauth.url, LUCID_PLANS: E2E_PLANS },
   });
   child.on("exit", (c) => resolve(c ?? 1));
 });
+// Every API answer seen above must match the OpenAPI document the server publishes.
+const document = await (await fetch(`${platform.url}/api/v1/openapi.json`)).json();
+const problems = checkAgainstDocument(document, proxy.recorded);
+const operations = new Set(proxy.recorded.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}")} ${r.status}`));
+console.log(`e2e contract: ${proxy.recorded.length} API responses checked against /api/v1/openapi.json (${operations.size} distinct method/path/status)`);
+if (problems.length) {
+  console.error(`e2e contract: ${problems.length} responses do not match the document:\n${[...new Set(problems)].slice(0, 40).map((p) => `  ${p}`).join("\n")}`);
+  if (code === 0) code = 1;
+}
+await proxy.stop();
 if (code !== 0 && process.env.LUCID_E2E_SHOW_LOGS !== "0") console.error(`--- platform log (last 80 lines) ---\n${logs.slice(-80).join("\n")}`);
 await platform.stop();
 await stripe.stop();
