@@ -4,6 +4,7 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { Webhook } from "standardwebhooks";
 import type { WebhookDelivery, WebhookEndpoint, WebhookEvent } from "@lucid/db";
+import { sendMail } from "./mail.ts";
 import type { Platform } from "./platform.ts";
 import {
   WEBHOOK_DISABLE_AFTER_FAILURES,
@@ -144,7 +145,7 @@ const isSuccess = (status: number | undefined) => status !== undefined && status
 export async function recordWebhookAttempt(p: Platform, delivery: DueDelivery, result: WebhookSendResult, now = new Date()): Promise<void> {
   const ok = isSuccess(result.statusCode);
   const attempt = delivery.attemptCount + 1;
-  await p.db.$transaction(async (tx) => {
+  const disabled = await p.db.$transaction(async (tx): Promise<{ workspaceId: string; url: string; reason: string } | null> => {
     await tx.webhookAttempt.create({
       data: { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt, statusCode: result.statusCode, error: result.error?.slice(0, 500), durationMs: result.durationMs },
     });
@@ -157,23 +158,34 @@ export async function recordWebhookAttempt(p: Platform, delivery: DueDelivery, r
           ? { attemptCount: attempt, nextAttemptAt: next, lastError: result.error }
           : { status: "failed", attemptCount: attempt, finishedAt: now, lastError: `${result.error}; gave up after 24 hours` },
     });
-    if (!delivery.endpointId) return;
+    if (!delivery.endpointId) return null;
     if (ok) {
       await tx.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { consecutiveFailures: 0 } });
-      return;
+      return null;
     }
     const endpoint = await tx.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { consecutiveFailures: { increment: 1 } } });
     if (endpoint.enabled && endpoint.consecutiveFailures >= WEBHOOK_DISABLE_AFTER_FAILURES) {
-      await tx.webhookEndpoint.update({
-        where: { id: endpoint.id },
-        data: {
-          enabled: false,
-          disabledAt: now,
-          disabledReason: `Disabled after ${endpoint.consecutiveFailures} failed deliveries in a row (last: ${result.error ?? `HTTP ${result.statusCode}`}).`,
-        },
-      });
+      const reason = `Disabled after ${endpoint.consecutiveFailures} failed deliveries in a row (last: ${result.error ?? `HTTP ${result.statusCode}`}).`;
+      await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { enabled: false, disabledAt: now, disabledReason: reason } });
+      return { workspaceId: endpoint.workspaceId, url: endpoint.url, reason };
     }
+    return null;
   }, TX_OPTIONS);
+  if (disabled) await tellOwnersEndpointDisabled(p, disabled);
+}
+
+/** Emails the workspace's owners that an endpoint was switched off (best effort: the banner in settings stays). */
+async function tellOwnersEndpointDisabled(p: Platform, e: { workspaceId: string; url: string; reason: string }): Promise<void> {
+  const owners = await p.db.membership.findMany({ where: { workspaceId: e.workspaceId, role: "owner" }, include: { user: { select: { email: true } } } });
+  await Promise.allSettled(
+    owners.map((o) =>
+      sendMail(p, {
+        to: o.user.email,
+        subject: "Lucid: a webhook endpoint was disabled",
+        text: `Your webhook endpoint ${e.url} was disabled.\n\n${e.reason}\n\nFix the receiver, then enable it again under Settings → Webhooks (${p.config.publicUrl}/settings/webhooks).`,
+      }),
+    ),
+  );
 }
 
 export interface DeliverOptions {

@@ -29,6 +29,7 @@ import {
   type Platform,
 } from "@lucid/core";
 import { startTestPlatform, type TestPlatform } from "@lucid/testing";
+import { startMailCatcher } from "./support/mail-catcher.ts";
 
 describe("webhooks: outbox, SSRF guard, retries, endpoint disabling", () => {
   let t: TestPlatform;
@@ -38,9 +39,11 @@ describe("webhooks: outbox, SSRF guard, retries, endpoint disabling", () => {
   let answer = 200;
   let received = 0;
   let users = 0;
+  let mail: Awaited<ReturnType<typeof startMailCatcher>>;
 
   before(async () => {
-    t = await startTestPlatform({ LUCID_WEBHOOK_ALLOW_LOOPBACK: "true" });
+    mail = await startMailCatcher();
+    t = await startTestPlatform({ LUCID_WEBHOOK_ALLOW_LOOPBACK: "true", SMTP_URL: mail.smtpUrl });
     receiver = createServer((req, res) => {
       req.resume();
       req.on("end", () => {
@@ -54,6 +57,7 @@ describe("webhooks: outbox, SSRF guard, retries, endpoint disabling", () => {
   after(async () => {
     receiver?.close();
     await t?.stop();
+    await mail?.stop();
   });
 
   const newWorkspace = async () => (await signUp(t.platform, { email: `hooks${++users}@example.com`, password: "password123" })).workspaceId;
@@ -241,6 +245,16 @@ describe("webhooks: outbox, SSRF guard, retries, endpoint disabling", () => {
     const disabled = await endpointRow();
     assert.equal(disabled.enabled, false);
     assert.match(disabled.disabledReason ?? "", /20 failed deliveries in a row \(last: HTTP 500\)/);
+    // The owner is told by email, not only by the banner in settings.
+    const owner = await p.db.membership.findFirstOrThrow({ where: { workspaceId: ws, role: "owner" }, include: { user: true } });
+    let told;
+    // SMTP hands the message over before MailDev has stored it: wait for it, boundedly.
+    for (let i = 0; i < 50 && !told; i++) {
+      told = (await mail.list(owner.user.email)).find((m) => m.subject === "Lucid: a webhook endpoint was disabled");
+      if (!told) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(told, "the owner got an email");
+    assert.match(told.text, /hook was disabled[\s\S]*20 failed deliveries in a row/);
     const attempts = await listWebhookAttempts(p, ws, endpoint.id);
     assert.equal(attempts.length, 40);
     assert.deepEqual(attempts.slice(0, 2).map((a) => [a.statusCode, a.error, a.attempt]), [[500, "HTTP 500", 20], [500, "HTTP 500", 19]]);
