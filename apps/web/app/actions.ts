@@ -68,13 +68,13 @@ export async function signOutAction(): Promise<void> {
   redirect("/");
 }
 
-export async function publishAction(form: FormData): Promise<void> {
+/** Publishes or unpublishes one of the workspace's images; answers the visibility it now has. */
+export async function setImagePublicAction(imageId: string, makePublic: boolean): Promise<boolean> {
   const viewer = await requireViewer();
-  const id = String(form.get("imageId") ?? "");
-  if (form.get("publish") === "1") await publishImage(platform(), viewer.workspace.id, id);
-  else await unpublishImage(platform(), viewer.workspace.id, id);
-  revalidatePath("/studio");
+  if (makePublic) await publishImage(platform(), viewer.workspace.id, imageId);
+  else await unpublishImage(platform(), viewer.workspace.id, imageId);
   revalidatePath("/gallery");
+  return makePublic;
 }
 
 export type KeyState = { key?: string; name?: string; error?: string } | null;

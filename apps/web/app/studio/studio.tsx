@@ -3,7 +3,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import type { Generation, Problem } from "@lucid/contracts";
-import { publishAction } from "../actions.ts";
+import { setImagePublicAction } from "../actions.ts";
 
 export interface StudioJob {
   id: string;
@@ -193,20 +193,19 @@ export function Studio({ initialJobs, defaults }: { initialJobs: StudioJob[]; de
                       <img src={`/images/${img.id}`} alt={job.prompt} width={img.width} height={img.height} data-testid="job-image" />
                       <figcaption className="row">
                         <span className="muted">seed {img.seed}</span>
-                        <form
-                          action={async (fd) => {
-                            await publishAction(fd);
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={async () => {
+                            // The choice is the one this button showed, and the state follows the server's answer.
+                            const isPublic = await setImagePublicAction(img.id, !img.isPublic);
                             setJobs((prev) =>
-                              prev.map((j) => (j.id !== job.id ? j : { ...j, images: j.images.map((i) => (i.id === img.id ? { ...i, isPublic: !i.isPublic } : i)) })),
+                              prev.map((j) => (j.id !== job.id ? j : { ...j, images: j.images.map((i) => (i.id === img.id ? { ...i, isPublic } : i)) })),
                             );
                           }}
                         >
-                          <input type="hidden" name="imageId" value={img.id} />
-                          {/* The choice rides on the button: React resets a form's inputs after its action runs. */}
-                          <button type="submit" className="secondary" name="publish" value={img.isPublic ? "0" : "1"}>
-                            {img.isPublic ? "Unpublish" : "Publish"}
-                          </button>
-                        </form>
+                          {img.isPublic ? "Unpublish" : "Publish"}
+                        </button>
                         <button
                           type="button"
                           className="secondary"
