@@ -1,25 +1,21 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import {
   AppError,
-  createPlatform,
   findBalanceMismatches,
   fulfilCheckoutSession,
-  handleStripeWebhook,
   listPurchases,
   signUp,
   startCheckout,
   submitGeneration,
   type Platform,
 } from "@lucid/core";
-import { startStripeStandin, type StripeStandin } from "@lucid/stripe-standin";
-import { startTestPlatform, type TestPlatform } from "@lucid/testing";
-import { loadConfig } from "@lucid/config";
+import type { StripeStandin } from "@lucid/stripe-standin";
+import type { TestPlatform } from "@lucid/testing";
+import { startStripeHarness, type StripeHarness } from "./support/stripe-harness.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -29,38 +25,14 @@ describe("Stripe money: every credit bought, refunded or replayed is counted exa
   let t: TestPlatform;
   let p: Platform;
   let stripe: StripeStandin;
-  let webhook: Server;
-  const outcomes: Array<{ status: number; body: string }> = [];
+  let outcomes: StripeHarness["outcomes"];
+  let harness: StripeHarness;
 
   before(async () => {
-    webhook = createServer(async (req, res) => {
-      let raw = "";
-      for await (const chunk of req) raw += chunk;
-      try {
-        const r = await handleStripeWebhook(p, raw, (req.headers["stripe-signature"] as string) ?? null);
-        res.writeHead(200).end(JSON.stringify(r));
-        outcomes.push({ status: 200, body: r.outcome });
-      } catch (err) {
-        const status = err instanceof AppError ? err.status : 500;
-        res.writeHead(status).end((err as Error).message);
-        outcomes.push({ status, body: (err as Error).message });
-      }
-    });
-    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
-    stripe = await startStripeStandin({
-      webhookSecret: "whsec_money_test",
-      webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`,
-      log: () => {},
-    });
-    t = await startTestPlatform({ ...stripe.env });
-    p = createPlatform(loadConfig(t.env));
+    harness = await startStripeHarness({ webhookSecret: "whsec_money_test", log: () => {} });
+    ({ t, p, stripe, outcomes } = harness);
   });
-  after(async () => {
-    await p?.db.$disconnect();
-    await t?.stop();
-    await stripe?.stop();
-    webhook?.close();
-  });
+  after(async () => harness?.stop());
 
   const balance = async (workspaceId: string) => (await p.db.workspace.findUniqueOrThrow({ where: { id: workspaceId } })).creditBalance;
   const ledgerIsConsistent = async () => {

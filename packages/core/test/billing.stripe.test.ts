@@ -1,50 +1,22 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { AppError, createPlatform, findBalanceMismatches, fulfilCheckoutSession, handleStripeWebhook, signUp, startCheckout, type Platform } from "@lucid/core";
-import { startStripeStandin, type StripeStandin } from "@lucid/stripe-standin";
-import { startTestPlatform, type TestPlatform } from "@lucid/testing";
-import { loadConfig } from "@lucid/config";
+import { findBalanceMismatches, fulfilCheckoutSession, signUp, startCheckout, type Platform } from "@lucid/core";
+import type { StripeStandin } from "@lucid/stripe-standin";
+import { startStripeHarness, type StripeHarness } from "./support/stripe-harness.ts";
 
 // Stripe's side is the loopback stand-in (the real `stripe` client talks to it);
 // the webhook endpoint here calls the same domain function the web route does.
 describe("Stripe purchases credit exactly once", () => {
-  let t: TestPlatform;
   let p: Platform;
   let stripe: StripeStandin;
-  let webhook: Server;
-  const outcomes: Array<{ status: number; body: string }> = [];
+  let outcomes: StripeHarness["outcomes"];
+  let harness: StripeHarness;
 
   before(async () => {
-    webhook = createServer(async (req, res) => {
-      let raw = "";
-      for await (const chunk of req) raw += chunk;
-      try {
-        const r = await handleStripeWebhook(p, raw, (req.headers["stripe-signature"] as string) ?? null);
-        res.writeHead(200).end(JSON.stringify(r));
-        outcomes.push({ status: 200, body: r.outcome });
-      } catch (err) {
-        const status = err instanceof AppError ? err.status : 500;
-        res.writeHead(status).end((err as Error).message);
-        outcomes.push({ status, body: (err as Error).message });
-      }
-    });
-    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
-    stripe = await startStripeStandin({
-      webhookSecret: "whsec_unit_test",
-      webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`,
-      enabledEvents: ["checkout.session.completed"],
-    });
-    t = await startTestPlatform({ ...stripe.env });
-    p = createPlatform(loadConfig(t.env));
+    harness = await startStripeHarness({ webhookSecret: "whsec_unit_test", enabledEvents: ["checkout.session.completed"] });
+    ({ p, stripe, outcomes } = harness);
   });
-  after(async () => {
-    await p?.db.$disconnect();
-    await t?.stop();
-    await stripe?.stop();
-    webhook?.close();
-  });
+  after(async () => harness?.stop());
 
   const balance = async (workspaceId: string) => (await p.db.workspace.findUniqueOrThrow({ where: { id: workspaceId } })).creditBalance;
 
