@@ -39,25 +39,11 @@ export async function appendLedgerEntry(tx: Tx, e: LedgerEntryInput): Promise<Le
   if (existing) return { applied: false, balance: ws.creditBalance };
 
   if (e.amount < 0 && !MAY_CREATE_DEBT.has(e.kind) && ws.creditBalance + e.amount < 0) {
-    if (ws.creditBalance < 0) {
-      throw new AppError(
-        "insufficient_credits",
-        `This workspace owes ${-ws.creditBalance} credits because a payment was refunded. New generations are refused until a purchase clears the debt.`,
-      );
-    }
-    throw new AppError(
-      "insufficient_credits",
-      `This needs ${-e.amount} credits but the workspace has ${ws.creditBalance}. Buy more credits to continue.`,
-    );
+    throw insufficientCredits(-e.amount, ws.creditBalance);
   }
   if (e.kind === "reserve" && ws.monthlySpendLimit !== null) {
     const spent = await spentThisMonth(tx, e.workspaceId);
-    if (spent - e.amount > ws.monthlySpendLimit) {
-      throw new AppError(
-        "spend_limit_reached",
-        `This needs ${-e.amount} credits, but the workspace's monthly spend limit is ${ws.monthlySpendLimit} credits and ${spent} were spent this month (UTC). An owner can raise the limit on the billing page.`,
-      );
-    }
+    if (spent - e.amount > ws.monthlySpendLimit) throw spendLimitReached(-e.amount, ws.monthlySpendLimit, spent);
   }
   const updated = await tx.workspace.update({
     where: { id: e.workspaceId },
@@ -76,6 +62,25 @@ export async function appendLedgerEntry(tx: Tx, e: LedgerEntryInput): Promise<Le
     },
   });
   return { applied: true, balance: updated.creditBalance };
+}
+
+/** 402 `insufficient_credits`: spending `cost` would overdraw `balance` (or the workspace is in debt). */
+export function insufficientCredits(cost: number, balance: number): AppError {
+  if (balance < 0) {
+    return new AppError(
+      "insufficient_credits",
+      `This workspace owes ${-balance} credits because a payment was refunded. New generations are refused until a purchase clears the debt.`,
+    );
+  }
+  return new AppError("insufficient_credits", `This needs ${cost} credits but the workspace has ${balance}. Buy more credits to continue.`);
+}
+
+/** 402 `spend_limit_reached`: reserving `cost` more would pass the monthly spend limit. */
+export function spendLimitReached(cost: number, limit: number, spent: number): AppError {
+  return new AppError(
+    "spend_limit_reached",
+    `This needs ${cost} credits, but the workspace's monthly spend limit is ${limit} credits and ${spent} were spent this month (UTC). An owner can raise the limit on the billing page.`,
+  );
 }
 
 /** The first instant of the current calendar month, UTC. */

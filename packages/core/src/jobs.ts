@@ -67,30 +67,17 @@ export async function submitGeneration(p: Platform, who: Submitter, input: unkno
   const cost = creditCost(request);
   const jobId = randomUUID();
 
-  const job = await p.db.$transaction(async (tx) => {
-    // Plan limit on jobs in flight and the key's monthly credit cap (locks the workspace row).
-    await admitJob(p, tx, who, cost);
-    await appendLedgerEntry(tx, {
-      workspaceId: who.workspaceId,
-      kind: "reserve",
-      amount: -cost,
-      externalRef: `job:${jobId}:reserve`,
-      jobId,
-      reason: `Reserved for generation ${jobId}`,
-    });
-    return tx.job.create({
-      data: {
-        id: jobId,
-        workspaceId: who.workspaceId,
-        createdById: who.userId,
-        apiKeyId: who.apiKeyId,
-        source: who.source,
-        request,
-        model,
-        creditsReserved: cost,
-        progressTotal: request.steps,
-      },
-    });
+  // One statement under the workspace lock: admission, credit reservation and the job row.
+  const job = await admitJob(p, {
+    jobId,
+    workspaceId: who.workspaceId,
+    userId: who.userId,
+    apiKeyId: who.apiKeyId,
+    source: who.source,
+    request,
+    model,
+    cost,
+    progressTotal: request.steps,
   });
 
   const message: JobMessageV1 = { version: 1, jobId, workspaceId: who.workspaceId, request, enqueuedAt: new Date().toISOString() };

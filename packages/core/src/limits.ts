@@ -1,7 +1,8 @@
 import pg from "pg";
 import { RateLimiterPostgres } from "rate-limiter-flexible";
-import { DEFAULT_PLAN, type Plan } from "@lucid/contracts";
-import type { DbTransaction } from "@lucid/db";
+import { DEFAULT_PLAN, type Plan, type ResolvedGenerationRequest } from "@lucid/contracts";
+import type { DbTransaction, Job, JobSource } from "@lucid/db";
+import { insufficientCredits, monthStartUtc, spendLimitReached } from "./credits.ts";
 import { AppError } from "./errors.ts";
 import type { Platform } from "./platform.ts";
 
@@ -110,15 +111,10 @@ function secondsUntilBelow(limit: number, prev: number, cur: number, elapsed: nu
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-/** The first instant of the current calendar month, UTC. */
-function utcMonthStart(now = new Date()): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-}
-
 /** Credits a key's jobs hold this calendar month (UTC): reserved minus released (failed/canceled jobs give theirs back). */
 export async function keyCreditsThisMonth(db: Pick<DbTransaction, "job">, apiKeyId: string, now = new Date()): Promise<number> {
   const sum = await db.job.aggregate({
-    where: { apiKeyId, createdAt: { gte: utcMonthStart(now) } },
+    where: { apiKeyId, createdAt: { gte: monthStartUtc(now) } },
     _sum: { creditsReserved: true, creditsReleased: true },
   });
   return (sum._sum.creditsReserved ?? 0) - (sum._sum.creditsReleased ?? 0);
@@ -127,38 +123,71 @@ export async function keyCreditsThisMonth(db: Pick<DbTransaction, "job">, apiKey
 /** How long a refused submit should wait: jobs take seconds, so a short pause. */
 const IN_FLIGHT_RETRY_AFTER_S = 5;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A job to accept: everything `admitJob` records for it. */
+export interface JobAdmission {
+  jobId: string;
+  workspaceId: string;
+  userId?: string;
+  apiKeyId?: string;
+  source: JobSource;
+  request: ResolvedGenerationRequest;
+  model: string;
+  cost: number;
+  progressTotal: number;
+}
+
+type AdmissionRow = Partial<Job> & {
+  outcome: "accepted" | "workspace_not_found" | "too_many_in_flight_jobs" | "key_credit_cap_exceeded" | "insufficient_credits" | "spend_limit_reached";
+  detail: Record<string, number | string> | null;
+};
+
 /**
- * Admission of a new job, inside the submit transaction: the workspace row is
- * locked first, so concurrent submits of one workspace (on any instance) are
- * counted one after another. Refuses when the workspace already has its plan's
- * number of jobs queued or running (429 `too_many_in_flight_jobs`), or when the
- * job would take the key past its monthly credit cap (403 `key_credit_cap_exceeded`).
+ * Accepts a job, or refuses it with nothing changed: in ONE statement (the
+ * `lucid_submit_job` function, see the submit_job_function migration), so the
+ * workspace row lock that serialises a workspace's submits, on any instance,
+ * is held for a single round trip. Under the lock: the plan's limit on jobs
+ * queued or running (429 `too_many_in_flight_jobs`, from the trigger-kept
+ * `Workspace.jobsInFlight`), the key's monthly credit cap (403
+ * `key_credit_cap_exceeded`), the balance (402 `insufficient_credits`; the
+ * debit is conditional and the CreditEntry CHECK backs it), the monthly spend
+ * limit (402 `spend_limit_reached`); then the debit, the reserve ledger entry
+ * (`job:<id>:reserve`, fresh with the job id) and the job row.
  */
-export async function admitJob(p: Pick<Platform, "config">, tx: DbTransaction, who: { workspaceId: string; apiKeyId?: string }, cost: number): Promise<void> {
-  // One round trip: lock the workspace row (FOR UPDATE returns its newest version, so the
-  // trigger-kept count includes the jobs of submits that held the lock before us) and read the key's cap.
-  const rows = await tx.$queryRaw<Array<{ plan: string; in_flight: number; cap: number | null; key_name: string | null }>>`
-    SELECT w."plan", w."jobsInFlight" AS in_flight, k."monthlyCreditCap" AS cap, k."name" AS key_name
-    FROM "Workspace" w LEFT JOIN "ApiKey" k ON k."id" = ${who.apiKeyId ?? null}::uuid
-    WHERE w."id" = ${who.workspaceId}::uuid
-    FOR UPDATE OF w`;
-  const row = rows[0];
-  const { maxInFlightJobs } = planLimits(p, row?.plan);
-  const inFlight = Number(row?.in_flight ?? 0);
-  if (inFlight >= maxInFlightJobs) {
-    throw new LimitExceededError(
-      "too_many_in_flight_jobs",
-      `This workspace already has ${inFlight} generations queued or running (the limit is ${maxInFlightJobs}). Retry when one finishes.`,
-      IN_FLIGHT_RETRY_AFTER_S,
-    );
-  }
-  if (!who.apiKeyId || row?.cap == null) return;
-  const used = await keyCreditsThisMonth(tx, who.apiKeyId);
-  if (used + cost > row.cap) {
-    throw new AppError(
-      "key_credit_cap_exceeded",
-      `The API key "${row.key_name}" may use ${row.cap} credits per month (UTC); it has used ${used} and this generation costs ${cost}.`,
-    );
+export async function admitJob(p: Pick<Platform, "config" | "db">, a: JobAdmission): Promise<Job> {
+  if (!UUID.test(a.workspaceId)) throw new AppError("not_found", "workspace was not found");
+  const maxInFlight = Object.fromEntries(Object.keys(p.config.plans).map((plan) => [plan, planLimits(p, plan).maxInFlightJobs]));
+  const rows = await p.db.$queryRaw<AdmissionRow[]>`
+    SELECT r.outcome, r.detail, (r.job).*
+    FROM lucid_submit_job(
+      ${a.jobId}::uuid, ${a.workspaceId}::uuid, ${a.userId ?? null}::uuid, ${a.apiKeyId ?? null}::uuid,
+      ${a.source}::"JobSource", ${JSON.stringify(a.request)}::jsonb, ${a.model}, ${a.cost}::integer, ${a.progressTotal}::integer,
+      ${`Reserved for generation ${a.jobId}`}, ${JSON.stringify(maxInFlight)}::jsonb,
+      ${planLimits(p, DEFAULT_PLAN).maxInFlightJobs}::integer, ${monthStartUtc()}::timestamp(3)
+    ) AS r`;
+  const { outcome, detail, ...job } = rows[0]!;
+  const d = detail ?? {};
+  switch (outcome) {
+    case "accepted":
+      return job as Job;
+    case "workspace_not_found":
+      throw new AppError("not_found", "workspace was not found");
+    case "too_many_in_flight_jobs":
+      throw new LimitExceededError(
+        "too_many_in_flight_jobs",
+        `This workspace already has ${d.inFlight} generations queued or running (the limit is ${d.maxInFlight}). Retry when one finishes.`,
+        IN_FLIGHT_RETRY_AFTER_S,
+      );
+    case "key_credit_cap_exceeded":
+      throw new AppError(
+        "key_credit_cap_exceeded",
+        `The API key "${d.keyName}" may use ${d.cap} credits per month (UTC); it has used ${d.used} and this generation costs ${a.cost}.`,
+      );
+    case "insufficient_credits":
+      throw insufficientCredits(a.cost, Number(d.balance));
+    case "spend_limit_reached":
+      throw spendLimitReached(a.cost, Number(d.limit), Number(d.spent));
   }
 }
 
