@@ -6,13 +6,13 @@ import sharp from "sharp";
 import { createScheduler, isSchedulerName, startAtStrength } from "../schedulers/index.ts";
 import type { Scheduler } from "../schedulers/types.ts";
 import { abortError, ModelError, PipelineInputError } from "./errors.ts";
-import { toHalfBits } from "./half.ts";
 import { encodeInitLatents, initImagePixels } from "./init-image.ts";
 import { isPreviewStep, latentPreview, SD_LATENT_RGB_FACTORS, type LatentPreview } from "./preview.ts";
 import { GaussianNoise } from "./random.ts";
 import type { LoadedModel, TensorMetadata, VaeEncoder } from "./sessions.ts";
-import { floatTensor, readFloats } from "./tensors.ts";
+import { floatTensor, readFloats, type ModelFloats } from "./tensors.ts";
 import type { GenerateRequest } from "./types.ts";
+import { batchLimit, UnetBatches, type UnetRow } from "./unet-batches.ts";
 
 export interface TextToImageHooks {
   onProgress(step: number, total: number): void;
@@ -69,7 +69,6 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
   const embeddings = await encodeText(model, rows);
   const uncondEmbedding = guided ? embeddings[0]! : null;
   const condEmbedding = embeddings[embeddings.length - 1]!;
-  const contextDims = [1, ...embeddings.dims];
 
   // 2. Scheduler from the model's own config; img2img keeps only the last timesteps.
   const scheduler = createScheduler(request.scheduler ?? layout.defaultScheduler, layout.schedulerConfig);
@@ -101,32 +100,19 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
   // 4. Denoising loop.
   const sampleDims = [channels, latentHeight, latentWidth];
   const preview = hooks.preview && channels === SD_LATENT_RGB_FACTORS.length ? hooks.preview : null;
+  const unet = new UnetBatches(model, unetGroups(n, uncondEmbedding, condEmbedding, hooks.batchGuidance), perImage, sampleDims, embeddings.dims);
   for (const [index, t] of timesteps.entries()) {
     checkAbort();
     const modelInput = scheduler.scaleModelInput(latents, t);
-    const items: UnetItem[] = [];
-    for (let i = 0; i < n; i++) {
-      const sample = modelInput.subarray(i * perImage, (i + 1) * perImage);
-      if (uncondEmbedding) items.push({ sample, context: uncondEmbedding });
-      items.push({ sample, context: condEmbedding });
-    }
-    // diffusers' order: all unconditional rows, then all conditional rows.
-    const ordered = uncondEmbedding ? [...items.filter((_, k) => k % 2 === 0), ...items.filter((_, k) => k % 2 === 1)] : items;
-    const groups = uncondEmbedding && !hooks.batchGuidance ? [ordered.slice(0, n), ordered.slice(n)] : [ordered];
-    const outputs: Float64Array[] = [];
-    for (const group of groups) outputs.push(...(await runUnet(model, group, t, sampleDims, contextDims)));
+    // Rows 0..n-1: each image's unconditional prediction (when guided), then each image's conditional one.
+    const outputs = await unet.run(modelInput, t);
 
+    // A fresh array each step: schedulers may keep past model outputs (PNDM, DPM-Solver).
     const noisePred = new Float64Array(n * perImage);
     for (let i = 0; i < n; i++) {
       const target = noisePred.subarray(i * perImage, (i + 1) * perImage);
-      if (uncondEmbedding) {
-        const u = outputs[i]!;
-        const c = outputs[n + i]!;
-        const g = request.guidance;
-        for (let k = 0; k < perImage; k++) target[k] = u[k]! + g * (c[k]! - u[k]!);
-      } else {
-        target.set(outputs[i]!);
-      }
+      if (uncondEmbedding) guide(target, outputs[i]!, outputs[n + i]!, request.guidance);
+      else target.set(outputs[i]!);
     }
     let noise: Float64Array | undefined;
     if (scheduler.stochastic) {
@@ -238,23 +224,22 @@ function textDims(model: LoadedModel, row: Float64Array, length: number): number
   return [length, hidden];
 }
 
-interface UnetItem {
-  sample: Float64Array;
-  context: Float64Array;
+/**
+ * The UNet rows of one step in diffusers' order: every image's unconditional row,
+ * then every image's conditional row. One group (one call, batch permitting), or
+ * with guidance unbatched, the unconditional and the conditional rows apart.
+ */
+function unetGroups(n: number, uncond: Float64Array | null, cond: Float64Array, batchGuidance: boolean): UnetRow[][] {
+  const images = Array.from({ length: n }, (_, image) => image);
+  const condRows = images.map((image) => ({ image, context: cond }));
+  if (!uncond) return [condRows];
+  const uncondRows = images.map((image) => ({ image, context: uncond }));
+  return batchGuidance ? [[...uncondRows, ...condRows]] : [uncondRows, condRows];
 }
 
-async function runUnet(model: LoadedModel, items: UnetItem[], t: number, sampleDims: number[], contextDims: number[]): Promise<Float64Array[]> {
-  const { sample, timestep, context, noiseOutput } = model.io;
-  return runRows(batchLimit(sample), items, async (batch) => {
-    const b = batch.length;
-    const feeds = {
-      [sample.name]: floatTensor(sample.type, concat(batch.map((x) => x.sample)), [b, ...sampleDims]),
-      [timestep.name]: timestepTensor(timestep, t),
-      [context.name]: floatTensor(context.type, concat(batch.map((x) => x.context)), [b, ...contextDims.slice(1)]),
-    };
-    const result = await model.unet.run(feeds);
-    return splitBatch(readFloats(result[noiseOutput.name]!), b);
-  });
+/** Classifier-free guidance: uncond + g·(cond − uncond), in float64. */
+function guide(target: Float64Array, uncond: ModelFloats, cond: ModelFloats, g: number): void {
+  for (let k = 0; k < target.length; k++) target[k] = uncond[k]! + g * (cond[k]! - uncond[k]!);
 }
 
 async function runSingle(session: ort.InferenceSession, input: TensorMetadata, output: TensorMetadata, tensor: ort.Tensor): Promise<ort.Tensor> {
@@ -262,12 +247,6 @@ async function runSingle(session: ort.InferenceSession, input: TensorMetadata, o
   if (Number.isFinite(limit) && limit !== 1) throw new ModelError(`${input.name} has a fixed batch of ${limit}; only 1 or dynamic is supported`);
   const result = await session.run({ [input.name]: tensor });
   return result[output.name]!;
-}
-
-/** A fixed batch axis (a number in the declared shape) caps each call; a named axis is dynamic. */
-function batchLimit(meta: TensorMetadata): number {
-  const first = meta.shape[0];
-  return typeof first === "number" && first > 0 ? first : Infinity;
 }
 
 /**
@@ -281,36 +260,6 @@ async function runRows<T>(limit: number, items: T[], run: (batch: T[]) => Promis
     const real = batch.length;
     if (Number.isFinite(limit)) while (batch.length < limit) batch.push(batch[batch.length - 1]!);
     out.push(...(await run(batch)).slice(0, real));
-  }
-  return out;
-}
-
-function timestepTensor(meta: TensorMetadata, t: number): ort.Tensor {
-  // As diffusers' ONNX pipeline: np.array([t], dtype) whatever the batch (integer types: rounded); a scalar input gets [].
-  const dims = meta.shape.length === 0 ? [] : [1];
-  switch (meta.type) {
-    case "int64":
-      return new ort.Tensor("int64", BigInt64Array.of(BigInt(Math.round(t))), dims);
-    case "int32":
-      return new ort.Tensor("int32", Int32Array.of(Math.round(t)), dims);
-    case "float32":
-      return new ort.Tensor("float32", Float32Array.of(t), dims);
-    case "float16":
-      return new ort.Tensor("float16", Uint16Array.of(toHalfBits(t)), dims);
-    case "float64":
-      return new ort.Tensor("float64", Float64Array.of(t), dims);
-    default:
-      throw new ModelError(`unet timestep has unsupported element type ${meta.type}`);
-  }
-}
-
-function concat(parts: Float64Array[]): Float64Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }
