@@ -12,6 +12,7 @@ import {
   EulerDiscreteScheduler,
   LcmScheduler,
   PndmScheduler,
+  SCHEDULER_NAMES,
   createScheduler,
   startAtStrength,
   type Scheduler,
@@ -255,6 +256,44 @@ describe("state and stochastic steps", () => {
     const euler = createScheduler("euler", SD15);
     euler.setTimesteps(4);
     assert.throws(() => euler.step(new Float64Array(3), euler.timesteps[0]!, X0), /modelOutput has 3 values/);
+  });
+
+  it("scaleModelInput into an out array equals the float64 result, rounded once for float32", () => {
+    for (const name of SCHEDULER_NAMES) {
+      const scheduler = createScheduler(name, SD15);
+      scheduler.setTimesteps(4);
+      const t = scheduler.timesteps[0]!;
+      const expected = scheduler.scaleModelInput(EPS0, t);
+      const into64 = new Float64Array(EPS0.length);
+      assert.equal(scheduler.scaleModelInput(EPS0, t, into64), into64, name);
+      assert.deepEqual(into64, expected, name);
+      assert.deepEqual(scheduler.scaleModelInput(EPS0, t, new Float32Array(EPS0.length)), new Float32Array(expected), name);
+      assert.throws(() => scheduler.scaleModelInput(EPS0, t, new Float32Array(3)), /out has 3 values/, name);
+    }
+  });
+
+  it("keeps no reference to modelOutput or noise: a caller may refill them between steps", () => {
+    for (const name of SCHEDULER_NAMES) {
+      const run = (reuse: boolean) => {
+        const scheduler = createScheduler(name, SD15);
+        scheduler.setTimesteps(6);
+        const modelOutput = new Float64Array(EPS0.length);
+        const noise = new Float64Array(EPS0.length);
+        let sample: Float64Array = Float64Array.from(X0);
+        scheduler.timesteps.forEach((t, k) => {
+          const input = scheduler.scaleModelInput(sample, t);
+          const out = reuse ? modelOutput : new Float64Array(EPS0.length);
+          const z = reuse ? noise : new Float64Array(EPS0.length);
+          for (let i = 0; i < out.length; i++) {
+            out[i] = 0.5 * Math.tanh(input[i]! + k);
+            z[i] = Math.cos(i * 7 + k);
+          }
+          sample = scheduler.step(out, t, sample, scheduler.stochastic ? { noise: z } : undefined).prevSample;
+        });
+        return sample;
+      };
+      assert.deepEqual(run(true), run(false), name);
+    }
   });
 });
 

@@ -101,24 +101,21 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
   const sampleDims = [channels, latentHeight, latentWidth];
   const preview = hooks.preview && channels === SD_LATENT_RGB_FACTORS.length ? hooks.preview : null;
   const unet = new UnetBatches(model, unetGroups(n, uncondEmbedding, condEmbedding, hooks.batchGuidance), perImage, sampleDims, embeddings.dims);
+  const imageLatents = (image: number) => latents.subarray(image * perImage, (image + 1) * perImage);
+  // Refilled every step: a scheduler keeps no reference to its modelOutput or noise.
+  const noisePred = new Float64Array(n * perImage);
+  const noise = scheduler.stochastic ? new Float64Array(n * perImage) : undefined;
   for (const [index, t] of timesteps.entries()) {
     checkAbort();
-    const modelInput = scheduler.scaleModelInput(latents, t);
     // Rows 0..n-1: each image's unconditional prediction (when guided), then each image's conditional one.
-    const outputs = await unet.run(modelInput, t);
+    const outputs = await unet.run(t, (image, out) => scheduler.scaleModelInput(imageLatents(image), t, out));
 
-    // A fresh array each step: schedulers may keep past model outputs (PNDM, DPM-Solver).
-    const noisePred = new Float64Array(n * perImage);
     for (let i = 0; i < n; i++) {
       const target = noisePred.subarray(i * perImage, (i + 1) * perImage);
       if (uncondEmbedding) guide(target, outputs[i]!, outputs[n + i]!, request.guidance);
       else target.set(outputs[i]!);
     }
-    let noise: Float64Array | undefined;
-    if (scheduler.stochastic) {
-      noise = new Float64Array(n * perImage);
-      generators.forEach((g, i) => g.fill(noise!.subarray(i * perImage, (i + 1) * perImage)));
-    }
+    if (noise) generators.forEach((g, i) => g.fill(noise.subarray(i * perImage, (i + 1) * perImage)));
     const result = scheduler.step(noisePred, t, latents, noise ? { noise } : undefined);
     // LCM's output is the last step's denoised sample (diffusers' LatentConsistencyModelPipeline).
     latents = index === timesteps.length - 1 && result.denoised ? result.denoised : result.prevSample;

@@ -14,9 +14,14 @@ export interface UnetRow {
   context: Float64Array;
 }
 
+/** Writes image `image`'s scaled latents (the scheduler's scale_model_input) into `out`. */
+export type ScaleInto = (image: number, out: Float32Array | Float64Array) => void;
+
 interface UnetCall {
   /** Rows in batch order, padded to a fixed batch with copies of the last row. */
   rows: UnetRow[];
+  /** Per row: an earlier row of this call with the same image (its latents are copied), or -1. */
+  sameAs: number[];
   /** Leading rows whose outputs are kept. */
   real: number;
   sample: FloatStorage;
@@ -25,6 +30,8 @@ interface UnetCall {
 
 export class UnetBatches {
   private readonly calls: UnetCall[] = [];
+  /** float16 inputs are scaled in float64 first, then rounded to half. */
+  private readonly scratch: Float64Array | null;
 
   /**
    * `groups`: rows that may share a call, in the order their outputs are wanted;
@@ -39,6 +46,7 @@ export class UnetBatches {
     contextDims: readonly number[],
   ) {
     const { sample, context } = model.io;
+    this.scratch = sample.type === "float16" ? new Float64Array(perImage) : null;
     const limit = batchLimit(sample);
     const contextSize = contextDims.reduce((a, b) => a * b, 1);
     for (const group of groups) {
@@ -52,6 +60,7 @@ export class UnetBatches {
         rows.forEach((row, r) => writeFloats(contextData, r * contextSize, row.context));
         this.calls.push({
           rows,
+          sameAs: rows.map((row, r) => rows.findIndex((other, k) => k < r && other.image === row.image)),
           real,
           sample: sampleData,
           feeds: {
@@ -64,15 +73,14 @@ export class UnetBatches {
   }
 
   /**
-   * Runs every call at timestep t on `modelInput` (all images' scaled latents, flat):
+   * Runs every call at timestep t, each row's latents written by `scaleInto`:
    * the noise prediction of each kept row, in group order.
    */
-  async run(modelInput: Float64Array, t: number): Promise<ModelFloats[]> {
+  async run(t: number, scaleInto: ScaleInto): Promise<ModelFloats[]> {
     const { unet, io } = this.model;
-    const perImage = this.perImage;
     const outputs: ModelFloats[] = [];
     for (const call of this.calls) {
-      call.rows.forEach((row, r) => writeFloats(call.sample, r * perImage, modelInput.subarray(row.image * perImage, (row.image + 1) * perImage)));
+      this.fill(call, scaleInto);
       call.feeds[io.timestep.name] = timestepTensor(io.timestep, t);
       const result = await unet.run(call.feeds);
       const data = modelFloats(result[io.noiseOutput.name]!);
@@ -80,6 +88,21 @@ export class UnetBatches {
       for (let r = 0; r < call.real; r++) outputs.push(data.subarray(r * size, (r + 1) * size));
     }
     return outputs;
+  }
+
+  private fill(call: UnetCall, scaleInto: ScaleInto): void {
+    const perImage = this.perImage;
+    const storage = call.sample;
+    call.rows.forEach((row, r) => {
+      const start = r * perImage;
+      const same = call.sameAs[r]!;
+      if (same >= 0) storage.copyWithin(start, same * perImage, (same + 1) * perImage);
+      else if (storage instanceof Float32Array) scaleInto(row.image, storage.subarray(start, start + perImage));
+      else {
+        scaleInto(row.image, this.scratch!);
+        writeFloats(storage, start, this.scratch!);
+      }
+    });
   }
 }
 

@@ -9,6 +9,7 @@ import {
   toFloat64,
   type NoiseScheduleConfig,
   axpby,
+  checkLength,
 } from "./noise-schedule.ts";
 import type { Scheduler, StepOptions, StepResult, Tensor } from "./types.ts";
 
@@ -74,8 +75,11 @@ export abstract class DiffusersScheduler implements Scheduler {
     return index;
   }
 
-  scaleModelInput(sample: Tensor, _t: number): Float64Array {
-    return new Float64Array(sample);
+  scaleModelInput<Out extends Tensor = Float64Array>(sample: Tensor, _t: number, out?: Out): Out {
+    if (!out) return new Float64Array(sample) as Out;
+    checkLength(out, sample.length);
+    out.set(sample);
+    return out;
   }
 
   /** Variance-preserving forward process at training step t: sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·noise. */

@@ -116,10 +116,10 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
     this.initNoiseSigma = eulerInitNoiseSigma(this.sigmas, c.timestep_spacing);
   }
 
-  scaleModelInput(sample: Tensor, t: number): Float64Array {
+  scaleModelInput<Out extends Tensor = Float64Array>(sample: Tensor, t: number, out?: Out): Out {
     const sigma = this.sigmas[this.currentStepIndex(t)]!;
     const scale = Math.sqrt(sigma ** 2 + 1);
-    return divideBy(sample, scale);
+    return divideBy(sample, scale, out);
   }
 
   step(modelOutput: Tensor, t: number, sample: Tensor): StepResult {

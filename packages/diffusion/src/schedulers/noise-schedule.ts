@@ -175,11 +175,17 @@ export function axpby(a: number, x: Tensor, b = 0, y?: Tensor): Float64Array {
   return out;
 }
 
-/** x / d elementwise, in float64 (scale_model_input). */
-export function divideBy(x: Tensor, d: number): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < out.length; i++) out[i] = x[i]! / d;
-  return out;
+/** x / d elementwise, in float64 (scale_model_input), into `out` when given (a float32 `out` rounds once, on store). */
+export function divideBy<Out extends Tensor = Float64Array>(x: Tensor, d: number, out?: Out): Out {
+  const target = out ?? new Float64Array(x.length);
+  checkLength(target, x.length);
+  for (let i = 0; i < target.length; i++) target[i] = x[i]! / d;
+  return target as Out;
+}
+
+/** An output tensor must match the sample's length. */
+export function checkLength(out: Tensor, length: number): void {
+  if (out.length !== length) throw new Error(`out has ${out.length} values, the sample has ${length}`);
 }
 
 type Defaults = Record<string, unknown>;

@@ -73,7 +73,9 @@ export class PndmScheduler extends DiffusersScheduler {
   step(modelOutput: Tensor, t: number, sample: Tensor): StepResult {
     this.requireTimesteps();
     const x = toFloat64(sample, sample.length, "sample");
-    const out = toFloat64(modelOutput, x.length, "modelOutput");
+    // ets keeps past model outputs: a copy, since the caller may refill its array.
+    const converted = toFloat64(modelOutput, x.length, "modelOutput");
+    const out = converted === modelOutput ? converted.slice() : converted;
     const prevSample =
       this.counter < this.prkTimesteps.length && !this.config.skip_prk_steps ? this.stepPrk(out, t, x) : this.stepPlms(out, t, x);
     return { prevSample };

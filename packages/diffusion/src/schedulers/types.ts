@@ -37,7 +37,17 @@ export interface Scheduler {
   initNoiseSigma: number;
   /** True when `step` needs `noise` (euler_ancestral, lcm, ddim with eta > 0). */
   readonly stochastic: boolean;
-  scaleModelInput(sample: Tensor, t: number): Float64Array;
+  /**
+   * diffusers' scale_model_input. `out` (the sample's length, either float type),
+   * when given, receives the result and is returned: the pipeline scales straight
+   * into the UNet's float32 input.
+   */
+  scaleModelInput<Out extends Tensor = Float64Array>(sample: Tensor, t: number, out?: Out): Out;
+  /**
+   * One denoising step. It keeps no reference to `modelOutput` or `options.noise`
+   * once it returns (a scheduler that needs past model outputs keeps copies), so a
+   * caller may refill those arrays for the next step.
+   */
   step(modelOutput: Tensor, t: number, sample: Tensor, options?: StepOptions): StepResult;
   /** Adds noise at timestep t (img2img), as diffusers' add_noise. */
   addNoise(original: Tensor, noise: Tensor, t: number): Float64Array;
