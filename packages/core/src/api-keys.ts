@@ -119,6 +119,23 @@ export interface ApiKeyPrincipal {
   rateLimitPerMinute: number | null;
 }
 
+const LAST_USED_RESOLUTION_MS = 60_000;
+/** When this process last stamped each key: concurrent requests of one key write at most once a minute, not once each. */
+const lastStamped = new Map<string, number>();
+
+/** Coarse last-used stamp: at most one write a minute per key (and a conditional one, across instances). */
+async function stampLastUsed(p: Platform, keyId: string, lastUsedAt: Date | null): Promise<void> {
+  const now = Date.now();
+  if (lastUsedAt && now - lastUsedAt.getTime() <= LAST_USED_RESOLUTION_MS) return;
+  if (now - (lastStamped.get(keyId) ?? 0) <= LAST_USED_RESOLUTION_MS) return;
+  lastStamped.set(keyId, now);
+  if (lastStamped.size > 10_000) lastStamped.clear(); // a bound, not a cache: forgetting only costs one write
+  await p.db.apiKey.updateMany({
+    where: { id: keyId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now - LAST_USED_RESOLUTION_MS) } }] },
+    data: { lastUsedAt: new Date(now) },
+  });
+}
+
 /**
  * Resolves a bearer key, answering why it is refused: unknown (401
  * `invalid_api_key`), revoked (401 `api_key_revoked`) or expired (401 `api_key_expired`).
@@ -126,24 +143,24 @@ export interface ApiKeyPrincipal {
 export async function authenticateApiKey(p: Platform, key: string): Promise<ApiKeyPrincipal> {
   const invalid = new AppError("invalid_api_key", "The API key is not valid. Check that it was copied whole.");
   if (!key.startsWith(API_KEY_PREFIX)) throw invalid;
-  const record = await p.db.apiKey.findUnique({
-    where: { keyHash: hashApiKey(p.config.secret, key) },
-    include: { workspace: { select: { plan: true } } },
-  });
+  // One round trip: the key and its workspace's plan.
+  const [record] = await p.db.$queryRaw<
+    Array<{ id: string; workspaceId: string; scopes: string[]; revokedAt: Date | null; expiresAt: Date | null; lastUsedAt: Date | null; rateLimitPerMinute: number | null; plan: string }>
+  >`
+    SELECT k."id", k."workspaceId", k."scopes", k."revokedAt", k."expiresAt", k."lastUsedAt", k."rateLimitPerMinute", w."plan"
+    FROM "ApiKey" k JOIN "Workspace" w ON w."id" = k."workspaceId"
+    WHERE k."keyHash" = ${hashApiKey(p.config.secret, key)}`;
   if (!record) throw invalid;
   if (record.revokedAt) throw new AppError("api_key_revoked", `This API key was revoked on ${record.revokedAt.toISOString()}.`);
   if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) {
     throw new AppError("api_key_expired", `This API key expired on ${record.expiresAt.toISOString()}.`);
   }
-  // Coarse last-used stamp: at most one write a minute per key.
-  if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > 60_000) {
-    await p.db.apiKey.update({ where: { id: record.id }, data: { lastUsedAt: new Date() } });
-  }
+  await stampLastUsed(p, record.id, record.lastUsedAt);
   return {
     workspaceId: record.workspaceId,
     apiKeyId: record.id,
     scopes: record.scopes.filter((s): s is ApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(s)),
-    plan: record.workspace.plan,
+    plan: record.plan,
     rateLimitPerMinute: record.rateLimitPerMinute,
   };
 }

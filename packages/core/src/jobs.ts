@@ -356,9 +356,11 @@ export interface GenerationUrls {
  */
 export async function queuePosition(p: Pick<Platform, "db">, job: Pick<Job, "id" | "status" | "createdAt">): Promise<number | null> {
   if (job.status !== "queued") return null;
-  return p.db.job.count({
-    where: { status: "queued", OR: [{ createdAt: { lt: job.createdAt } }, { createdAt: job.createdAt, id: { lt: job.id } }] },
-  });
+  // Raw: the ORM's count costs the web process about twice the CPU, on every submit's answer.
+  const [row] = await p.db.$queryRaw<Array<{ ahead: number }>>`
+    SELECT count(*)::integer AS ahead FROM "Job"
+    WHERE "status" = 'queued' AND ("createdAt" < ${job.createdAt} OR ("createdAt" = ${job.createdAt} AND "id" < ${job.id}::uuid))`;
+  return row!.ahead;
 }
 
 /**

@@ -1,5 +1,4 @@
 import pg from "pg";
-import { RateLimiterPostgres } from "rate-limiter-flexible";
 import { DEFAULT_PLAN, type Plan, type ResolvedGenerationRequest } from "@lucid/contracts";
 import type { DbTransaction, Job, JobSource } from "@lucid/db";
 import { insufficientCredits, monthStartUtc, spendLimitReached } from "./credits.ts";
@@ -32,34 +31,30 @@ export function planLimits(p: Pick<Platform, "config">, plan: string | null | un
 }
 
 const WINDOW_MS = 60_000;
+/** Counters of one window must outlive the next one, which weighs them in. */
+const COUNTER_TTL_MS = 2 * WINDOW_MS;
+/** How often a process deletes long-expired request counters. */
+const PURGE_EVERY_MS = 5 * 60_000;
 
 interface RateStore {
   pool: pg.Pool;
-  limiter: RateLimiterPostgres;
+  lastPurge: number;
 }
 const stores = new WeakMap<Platform, RateStore>();
 
 /**
- * rate-limiter-flexible's PostgreSQL store on its own small pool (the table is
- * created by our migrations): counters live in the database, so the limit holds
- * across any number of web instances.
+ * Request counters live in PostgreSQL (the `rate_limit_counters` table of our
+ * migrations, the layout rate-limiter-flexible also uses for the sign-in
+ * limits), so the limit holds across any number of web instances. They are
+ * kept on their own small pool of plain node-postgres connections: one counter
+ * round trip per request, without the ORM.
  */
 function rateStore(p: Platform): RateStore {
   let store = stores.get(p);
   if (!store) {
     const pool = new pg.Pool({ connectionString: p.config.databaseUrl, max: 10, allowExitOnIdle: true });
     pool.on("error", () => undefined); // an idle client losing its server must not crash the process
-    const limiter = new RateLimiterPostgres({
-      storeClient: pool,
-      tableName: "rate_limit_counters",
-      tableCreated: true,
-      clearExpiredByTimeout: true,
-      keyPrefix: "req",
-      // Counters of one window must outlive the next one, which weighs them in.
-      duration: (2 * WINDOW_MS) / 1000,
-      points: Number.MAX_SAFE_INTEGER, // we decide; the store only counts
-    });
-    store = { pool, limiter };
+    store = { pool, lastPurge: Date.now() };
     stores.set(p, store);
   }
   return store;
@@ -80,17 +75,36 @@ export async function closeRateLimiter(p: Platform): Promise<void> {
  * Throws `rate_limited` (429) with the seconds until a request would pass.
  */
 export async function consumeRequest(p: Platform, subject: string, limit: number, now = Date.now()): Promise<RateLimitState> {
-  const { limiter } = rateStore(p);
+  const store = rateStore(p);
   const window = Math.floor(now / WINDOW_MS);
   const elapsed = now - window * WINDOW_MS;
-  const [current, previous] = await Promise.all([limiter.penalty(`${subject}:${window}`, 1), limiter.get(`${subject}:${window - 1}`)]);
-  const cur = current.consumedPoints;
-  const prev = previous?.consumedPoints ?? 0;
+  const currentKey = `req:${subject}:${window}`;
+  // One statement: count this request in the current window (a counter past its
+  // expiry starts again) and read the previous window's count.
+  const { rows } = await store.pool.query<{ current: number; previous: number | null }>(
+    `WITH counted AS (
+       INSERT INTO "rate_limit_counters" ("key", "points", "expire") VALUES ($1, 1, $3)
+       ON CONFLICT ("key") DO UPDATE SET
+         "points" = CASE WHEN "rate_limit_counters"."expire" <= $4 THEN 1 ELSE "rate_limit_counters"."points" + 1 END,
+         "expire" = CASE WHEN "rate_limit_counters"."expire" <= $4 THEN $3 ELSE "rate_limit_counters"."expire" END
+       RETURNING "points")
+     SELECT counted."points" AS current,
+       (SELECT c."points" FROM "rate_limit_counters" c WHERE c."key" = $2 AND (c."expire" > $4 OR c."expire" IS NULL)) AS previous
+     FROM counted`,
+    [currentKey, `req:${subject}:${window - 1}`, now + COUNTER_TTL_MS, now],
+  );
+  if (Date.now() - store.lastPurge > PURGE_EVERY_MS) {
+    store.lastPurge = Date.now();
+    // Best effort, off the request's path: a failed purge is retried next time.
+    store.pool.query(`DELETE FROM "rate_limit_counters" WHERE "key" LIKE 'req:%' AND "expire" < $1`, [store.lastPurge]).catch(() => undefined);
+  }
+  const cur = rows[0]!.current;
+  const prev = rows[0]!.previous ?? 0;
   const weight = 1 - elapsed / WINDOW_MS;
   const estimate = prev * weight + cur;
   const resetSeconds = Math.max(1, Math.ceil((WINDOW_MS - elapsed) / 1000));
   if (estimate > limit) {
-    await limiter.reward(`${subject}:${window}`, 1);
+    await store.pool.query(`UPDATE "rate_limit_counters" SET "points" = "points" - 1 WHERE "key" = $1`, [currentKey]);
     const retryAfter = secondsUntilBelow(limit, prev, cur - 1, elapsed);
     throw new LimitExceededError(
       "rate_limited",

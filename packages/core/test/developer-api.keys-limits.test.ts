@@ -83,6 +83,18 @@ describe("developer API: keys, caps, limits and idempotency", () => {
     assert.deepEqual(listed.find((l) => l.id === k.id)?.scopes, ["generations:read"]);
   });
 
+  it("a key's last use is stamped coarsely: concurrent requests all pass and the stamp is recent", async () => {
+    const p = t.platform;
+    const u = await newUser(p);
+    const k = await createApiKey(p, u.workspaceId, u.id, { name: "busy" });
+    assert.equal((await listApiKeys(p, u.workspaceId)).find((l) => l.id === k.id)?.lastUsedAt, null);
+    const before = Date.now();
+    const all = await Promise.all(Array.from({ length: 20 }, () => authenticateApiKey(p, k.key)));
+    assert.ok(all.every((a) => a.apiKeyId === k.id && a.workspaceId === u.workspaceId && a.plan === "free" && a.rateLimitPerMinute === null));
+    const stamped = (await listApiKeys(p, u.workspaceId)).find((l) => l.id === k.id)?.lastUsedAt;
+    assert.ok(stamped && stamped.getTime() >= before - 1000 && stamped.getTime() <= Date.now() + 1000, String(stamped));
+  });
+
   it(`a workspace holds at most ${MAX_ACTIVE_API_KEYS} active keys, even when created concurrently; revoking one frees a place`, async () => {
     const p = t.platform;
     const u = await newUser(p);
