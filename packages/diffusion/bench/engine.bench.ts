@@ -11,8 +11,11 @@
 //     session options (graphOptimizationLevel "all", default thread pools, CPU) on the
 //     same input shapes (batch 2: classifier-free guidance, batched as the engine does).
 //     Also the same raw runs inside a worker_threads worker (where the engine runs),
-//     to tell the thread's cost from the pipeline code's. Rounds alternate raw, worker
-//     raw and engine, each alone in the process, so machine-load drift hits all alike.
+//     to tell the thread's cost from the pipeline code's. Each round measures raw and
+//     engine back to back, each alone in the process, raw first in even rounds and the
+//     engine first in odd ones (then the worker raw runs); the overhead is the median
+//     over rounds of each round's pair (engine median vs raw median of that round), so
+//     load that other processes put on the machine between rounds cancels out.
 //  3. scheduler.step and scaleModelInput per scheduler on a 4×64×64 latent; 4. tokenizer prompts/s;
 //  5. peak RSS (process.resourceUsage().maxRSS, the whole process: the engine's worker
 //     thread and this thread's raw session included).
@@ -71,10 +74,12 @@ async function main(): Promise<void> {
     const workerRuns: number[] = [];
     const fullRuns: number[] = [];
     const oneStepRuns: number[] = [];
-    // Each round measures raw ONNX Runtime, then the engine, each with only its own
-    // session alive: two sessions' intra-op thread pools in one process spin against
-    // each other and slow both. Alternating rounds spreads machine-load drift over both.
-    for (let round = 0; round < ROUNDS; round++) {
+    /** Per round: [median pipeline step, median raw run]. */
+    const pairs: [number, number][] = [];
+    // Raw ONNX Runtime and the engine each run with only their own session alive: two
+    // sessions' intra-op thread pools in one process spin against each other and slow both.
+    const measureRaw = async (): Promise<number[]> => {
+      const times: number[] = [];
       const raw = await ort.InferenceSession.create(layout.unetPath, { graphOptimizationLevel: "all", logSeverityLevel: 3, executionProviders: ["cpu"] });
       try {
         const feeds = unetFeeds(raw, 2, SIZE / 8);
@@ -82,14 +87,15 @@ async function main(): Promise<void> {
         for (let i = 0; i < STEPS; i++) {
           const start = performance.now();
           await raw.run(feeds);
-          rawRuns.push(performance.now() - start);
+          times.push(performance.now() - start);
         }
       } finally {
         await raw.release();
       }
-
-      workerRuns.push(...(await rawUnetInWorker(layout.unetPath, STEPS)));
-
+      return times;
+    };
+    const measureEngine = async (round: number): Promise<number[]> => {
+      const steps: number[] = [];
       const engine = await DiffusionEngine.create({ executionProvider: "cpu" });
       try {
         await engine.generate(request(2, 0)); // loads the sessions in the worker, primes kernels and arenas
@@ -97,17 +103,35 @@ async function main(): Promise<void> {
         t0 = performance.now();
         await engine.generate(request(STEPS, round + 1), { onProgress: () => stamps.push(performance.now()) });
         fullRuns.push(performance.now() - t0);
-        for (let k = 1; k < stamps.length; k++) pipelineSteps.push(stamps[k]! - stamps[k - 1]!);
+        for (let k = 1; k < stamps.length; k++) steps.push(stamps[k]! - stamps[k - 1]!);
         t0 = performance.now();
         await engine.generate(request(1, round + 1));
         oneStepRuns.push(performance.now() - t0);
       } finally {
         await engine.close();
       }
+      return steps;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      let raw: number[];
+      let steps: number[];
+      if (round % 2 === 0) {
+        raw = await measureRaw();
+        steps = await measureEngine(round);
+      } else {
+        steps = await measureEngine(round);
+        raw = await measureRaw();
+      }
+      rawRuns.push(...raw);
+      pipelineSteps.push(...steps);
+      pairs.push([median(steps), median(raw)]);
+      workerRuns.push(...(await rawUnetInWorker(layout.unetPath, STEPS)));
     }
     const step = median(pipelineSteps);
     const unet = median(rawRuns);
     const difference = (median(fullRuns) - median(oneStepRuns)) / (STEPS - 1);
+    const overheadMs = median(pairs.map(([s, r]) => s - r));
+    const overhead = median(pairs.map(([s, r]) => s / r - 1));
 
     {
       // 3. Scheduler steps on one 4×64×64 latent.
@@ -157,13 +181,15 @@ async function main(): Promise<void> {
         rates.push(fresh.length / ((performance.now() - start) / 1000));
       }
 
-      const overhead = (step - unet) / unet;
+      const pooled = (step - unet) / unet;
       const rows: [string, string][] = [
         ["pipeline step (onProgress intervals, median)", ms(step)],
         ["pipeline step ((T(N) − T(1)) / (N − 1))", ms(difference)],
         ["raw UNet InferenceSession.run (batch 2, median)", ms(unet)],
         ["  the same, in a worker thread like the engine", ms(median(workerRuns))],
-        ["pipeline overhead per step", `${ms(step - unet)} = ${(overhead * 100).toFixed(2)} % ${overhead < 0.03 ? "(< 3 %: OK)" : "(target < 3 %: MISSED)"}`],
+        ["pipeline overhead per step (median of rounds' pairs)", `${ms(overheadMs)} = ${(overhead * 100).toFixed(2)} % ${overhead < 0.03 ? "(< 3 %: OK)" : "(target < 3 %: MISSED)"}`],
+        ["  per round", pairs.map(([s, r]) => `${((s / r - 1) * 100).toFixed(1)} %`).join(", ")],
+        ["  unpaired (pooled step median vs pooled raw median)", `${ms(step - unet)} = ${(pooled * 100).toFixed(2)} %`],
         [`whole generate, ${STEPS} steps (median)`, ms(median(fullRuns))],
         ["whole generate, 1 step (median)", ms(median(oneStepRuns))],
         ...schedulerRows.map(([name, time]): [string, string] => [`scheduler ${name} (4×64×64)`, time]),
