@@ -27,6 +27,7 @@ test("sign up refuses a taken email and a short password, naming the field", asy
   const email = uniqueEmail("dupe");
   await signUp(page, email);
   await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("navigation").getByRole("link", { name: "Sign in" })).toBeVisible();
   await page.goto("/signup");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("long enough pw");

@@ -35,12 +35,13 @@ test("GitHub sign-in creates a verified account with starter credits, and signs 
 });
 
 test("GitHub sign-in is refused without a verified email, and a callback that was not started here is refused", async ({ page }) => {
-  await approveAs({ id: `u${Date.now()}`, email: uniqueEmail("unverified"), verified: false });
+  // GitHub account ids are numbers.
+  await approveAs({ id: String(Date.now() + 1), email: uniqueEmail("unverified"), verified: false });
   await continueWithGitHub(page);
-  await expect(page).toHaveURL(/\/signin\?error=/);
+  await expect(page).toHaveURL(/\/signin\?.*error=/);
   await expect(page.locator(".error[role=alert]")).toHaveText("Your GitHub account has no verified email address. Verify one there, or sign up with email.");
 
-  await page.goto("/auth/github/callback?code=stolen&state=forged");
+  await page.goto("/api/auth/callback/github?code=stolen&state=forged");
   await expect(page).toHaveURL(/\/signin\?error=/);
-  await expect(page.locator(".error[role=alert]")).toHaveText("GitHub sign-in expired or was not started here. Try again.");
+  await expect(page.locator(".error[role=alert]")).toHaveText("OAuth sign-in expired or was not started here. Try again.");
 });

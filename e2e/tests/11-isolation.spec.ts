@@ -83,9 +83,9 @@ const ROUTES: Record<string, RouteRule> = {
   "page /reset-password": { publicBecause: "the emailed token is the capability (spent on submit)", probes: [{ method: "GET", url: () => "/reset-password?token=bogus", expect: { anon: 200 } }] },
   "page /verify-email": { publicBecause: "the emailed token is the capability", probes: [{ method: "GET", url: () => "/verify-email?token=bogus", expect: { other: 200, anon: 200 } }] },
   "route /auth/[provider]": { publicBecause: "starts OAuth sign-in", probes: [{ method: "GET", url: () => "/auth/no-such-provider", expect: { anon: { redirect: "/signin" } } }] },
-  "route /auth/[provider]/callback": {
-    publicBecause: "OAuth provider's return; state and PKCE cookies are checked",
-    probes: [{ method: "GET", url: () => "/auth/no-such-provider/callback?code=x&state=y", expect: { anon: { redirect: "/signin" } } }],
+  "route /api/auth/callback/[provider]": {
+    publicBecause: "OAuth provider's return to better-auth; the state (database) and its signed cookie are checked",
+    probes: [{ method: "GET", url: () => "/api/auth/callback/github?code=x&state=y", expect: { anon: { redirect: "/signin" } } }],
   },
   "page /docs": { publicBecause: "API documentation", probes: [{ method: "GET", url: () => "/docs", expect: { anon: { redirect: "/docs/api" } } }] },
   "page /docs/api": { publicBecause: "API documentation", probes: [{ method: "GET", url: () => "/docs/api", expect: { anon: 200 } }] },

@@ -27,8 +27,13 @@ test("publishing puts an image in the public gallery; unpublishing takes it out;
 
   await job.getByRole("button", { name: "Unpublish" }).click();
   await expect(job.getByRole("button", { name: "Publish" })).toBeVisible();
-  await anon.goto("/gallery");
-  await expect(anon.locator(`a[href="/gallery/${imageId}"]`)).toHaveCount(0);
+  // A fresh page load each time: the visitor sees the gallery as the server has it now.
+  await expect
+    .poll(async () => {
+      await anon.goto("/gallery");
+      return anon.locator(`a[href="/gallery/${imageId}"]`).count();
+    })
+    .toBe(0);
   expect((await anon.request.get(`/images/${imageId}`)).status()).toBe(404);
 
   // Another signed-in user cannot reach it either.

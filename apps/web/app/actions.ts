@@ -5,13 +5,13 @@ import { revalidatePath } from "next/cache";
 import {
   AppError,
   createApiKey,
-  createSession,
-  deleteSession,
   publishImage,
   revokeApiKey,
   requireVerifiedEmail,
   sendVerificationEmail,
+  signIn,
   signInProtected,
+  signOut,
   signUp,
   startCheckout,
   unpublishImage,
@@ -20,9 +20,8 @@ import {
 } from "@lucid/core";
 import { platform } from "../lib/platform.ts";
 import { clientIp } from "../lib/client-ip.ts";
-import { requireViewer, sessionToken, setSessionCookie } from "../lib/session.ts";
-import { cookies } from "next/headers";
-import { SESSION_COOKIE } from "../lib/session.ts";
+import { requireViewer } from "../lib/session.ts";
+import { headers } from "next/headers";
 
 export type FormState = { error?: string; fields?: Record<string, string>; values?: Record<string, string> } | null;
 
@@ -38,8 +37,8 @@ export async function signUpAction(_prev: FormState, form: FormData): Promise<Fo
   try {
     const p = platform();
     const user = await signUp(p, input);
-    const s = await createSession(p, user.id);
-    await setSessionCookie(s.token, s.expiresAt);
+    // better-auth starts the session; its nextCookies plugin sets the cookie.
+    await signIn(p, input, { headers: await headers() });
     // A mail outage must not fail the sign-up: the banner offers to resend.
     await sendVerificationEmail(p, user.id).catch((e) => console.error(`verification email to ${user.email} failed: ${(e as Error).message}`));
   } catch (err) {
@@ -52,9 +51,7 @@ export async function signInAction(_prev: FormState, form: FormData): Promise<Fo
   const input = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") };
   try {
     const p = platform();
-    const user = await signInProtected(p, input, { ip: await clientIp() });
-    const s = await createSession(p, user.id);
-    await setSessionCookie(s.token, s.expiresAt);
+    await signInProtected(p, input, { ip: await clientIp(), headers: await headers() });
   } catch (err) {
     return toFormState(err, { email: input.email });
   }
@@ -62,9 +59,7 @@ export async function signInAction(_prev: FormState, form: FormData): Promise<Fo
 }
 
 export async function signOutAction(): Promise<void> {
-  const token = await sessionToken();
-  if (token) await deleteSession(platform(), token);
-  (await cookies()).delete(SESSION_COOKIE);
+  await signOut(platform(), await headers());
   redirect("/");
 }
 

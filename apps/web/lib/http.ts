@@ -15,7 +15,6 @@ import {
 } from "@lucid/core";
 import { API_KEY_SCOPES, type ApiKeyScope, type Problem } from "@lucid/contracts";
 import { platform } from "./platform.ts";
-import { SESSION_COOKIE } from "./session.ts";
 
 const TITLES: Record<string, string> = {
   validation_failed: "Invalid request",
@@ -93,9 +92,7 @@ export async function authenticate(req: Request): Promise<Caller> {
     const rate = await consumeRequest(p, key.apiKeyId, key.rateLimitPerMinute ?? planLimits(p, key.plan).requestsPerMinute);
     return { workspaceId: key.workspaceId, apiKeyId: key.apiKeyId, source: "api", scopes: key.scopes, rate };
   }
-  const cookie = req.headers.get("cookie") ?? "";
-  const token = cookie.split(/;\s*/).find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
-  const viewer = await resolveSession(p, token ? decodeURIComponent(token) : undefined);
+  const viewer = await resolveSession(p, req.headers);
   if (!viewer) throw new AppError("unauthenticated", "Send an API key as 'Authorization: Bearer <key>'.");
   return { workspaceId: viewer.workspace.id, userId: viewer.user.id, source: "web", scopes: API_KEY_SCOPES };
 }

@@ -1,3 +1,4 @@
+import { nextCookies } from "better-auth/next-js";
 import { loadConfig } from "@lucid/config";
 import { createPlatform, type Platform } from "@lucid/core";
 
@@ -5,6 +6,7 @@ import { createPlatform, type Platform } from "@lucid/core";
 const g = globalThis as unknown as { lucidPlatform?: Platform };
 
 export function platform(): Platform {
-  g.lucidPlatform ??= createPlatform(loadConfig());
+  // nextCookies lets better-auth write its session cookie from server actions.
+  g.lucidPlatform ??= createPlatform(loadConfig(), { authPlugins: [nextCookies()] });
   return g.lucidPlatform;
 }

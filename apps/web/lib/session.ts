@@ -1,27 +1,11 @@
-import { cookies } from "next/headers";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { resolveSession, type Viewer } from "@lucid/core";
 import { platform } from "./platform.ts";
 
-export const SESSION_COOKIE = "lucid_session";
-
-export async function setSessionCookie(token: string, expiresAt: Date) {
-  const jar = await cookies();
-  jar.set(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "lax",
-    secure: platform().config.publicUrl.startsWith("https://"),
-    path: "/",
-    expires: expiresAt,
-  });
-}
-
-export async function sessionToken(): Promise<string | undefined> {
-  return (await cookies()).get(SESSION_COOKIE)?.value;
-}
-
+/** The signed-in viewer, from better-auth's session cookie on this request. */
 export async function currentViewer(): Promise<Viewer | null> {
-  return resolveSession(platform(), await sessionToken());
+  return resolveSession(platform(), await headers());
 }
 
 /** For pages that need a signed-in user. */

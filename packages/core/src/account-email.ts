@@ -96,7 +96,7 @@ export async function sendVerificationEmail(p: Platform, userId: string): Promis
 export async function verifyEmail(p: Platform, token: string): Promise<{ userId: string; email: string }> {
   const { userId, email } = await redeemToken(p, token, "verify_email");
   // Only the address the link was sent to counts as verified.
-  await p.db.user.updateMany({ where: { id: userId, email, emailVerified: null }, data: { emailVerified: new Date() } });
+  await p.db.user.updateMany({ where: { id: userId, email, emailVerified: false }, data: { emailVerified: true } });
   return { userId, email };
 }
 
@@ -132,8 +132,15 @@ export async function resetPassword(p: Platform, input: unknown): Promise<{ id: 
   const passwordHash = await hash(password);
   const { userId, email } = await redeemToken(p, token, "reset_password");
   const user = await p.db.$transaction(async (tx) => {
-    const u = await tx.user.update({ where: { id: userId }, data: { passwordHash } });
-    if (!u.emailVerified && u.email === email) await tx.user.update({ where: { id: userId }, data: { emailVerified: new Date() } });
+    const u = await tx.user.findUniqueOrThrow({ where: { id: userId } });
+    // The password is better-auth's "credential" account; an OAuth-only user gets one here.
+    await tx.account.upsert({
+      where: { providerId_accountId: { providerId: "credential", accountId: userId } },
+      create: { providerId: "credential", accountId: userId, userId, password: passwordHash },
+      update: { password: passwordHash },
+    });
+    if (!u.emailVerified && u.email === email) await tx.user.update({ where: { id: userId }, data: { emailVerified: true } });
+    // Signed out everywhere: better-auth finds sessions only in this table.
     await tx.session.deleteMany({ where: { userId } });
     // Outstanding reset links die with the old password.
     await tx.emailToken.updateMany({ where: { userId, purpose: "reset_password", usedAt: null }, data: { usedAt: new Date() } });

@@ -1,15 +1,13 @@
-import { createHash, randomBytes } from "node:crypto";
-import { hash, verify } from "@node-rs/argon2";
+import { hash } from "@node-rs/argon2";
+import { APIError } from "better-auth/api";
 import { SignInRequest, SignUpRequest, fieldErrors, describeFieldErrors } from "@lucid/contracts";
 import { Prisma, type Role } from "@lucid/db";
 import { AppError } from "./errors.ts";
 import { appendLedgerEntry } from "./credits.ts";
+import { authFor, cookieHeaderFrom } from "./auth.ts";
 import type { Platform } from "./platform.ts";
 
-const SESSION_DAYS = 30;
-// Verified against when the email is unknown, so timing does not reveal which emails exist.
-let dummyHash: Promise<string> | undefined;
-const getDummyHash = () => (dummyHash ??= hash(randomBytes(16).toString("hex")));
+type Tx = Prisma.TransactionClient;
 
 function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } }, input: unknown): T {
   const r = schema.safeParse(input);
@@ -27,31 +25,44 @@ export interface SignedUpUser {
 }
 
 /**
- * Creates a user with a personal workspace (they own it) holding the starter
- * credits, all in one transaction.
+ * Gives a user their personal workspace (they own it) with the starter
+ * credits, unless they have one. Serialised per user, so a repeated call
+ * (a retried OAuth hook, a session that finds none) never makes a second one.
  */
-export async function signUp(
-  p: Platform,
-  input: unknown,
-  opts: { verified?: boolean } = {},
-): Promise<SignedUpUser> {
+export async function ensurePersonalWorkspace(p: Platform, user: { id: string; email: string }, tx?: Tx): Promise<string> {
+  const run = async (tx: Tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`personal-workspace:${user.id}`}))`;
+    const existing = await tx.membership.findFirst({ where: { userId: user.id, workspace: { kind: "personal" } } });
+    if (existing) return existing.workspaceId;
+    const workspace = await tx.workspace.create({ data: { name: `${user.email.split("@")[0]}'s workspace`, kind: "personal" } });
+    await tx.membership.create({ data: { userId: user.id, workspaceId: workspace.id, role: "owner" } });
+    if (p.config.starterCredits > 0) {
+      await appendLedgerEntry(tx, {
+        workspaceId: workspace.id,
+        kind: "grant",
+        amount: p.config.starterCredits,
+        externalRef: `signup:${user.id}`,
+        reason: "Starter credits",
+      });
+    }
+    return workspace.id;
+  };
+  return tx ? run(tx) : p.db.$transaction(run);
+}
+
+/**
+ * Creates a user, their password (better-auth's "credential" account, argon2id)
+ * and their personal workspace with the starter credits, in one transaction.
+ */
+export async function signUp(p: Platform, input: unknown, opts: { verified?: boolean } = {}): Promise<SignedUpUser> {
   const { email, password } = parse(SignUpRequest, input);
   const passwordHash = await hash(password);
   try {
     return await p.db.$transaction(async (tx) => {
-      const user = await tx.user.create({ data: { email, passwordHash, emailVerified: opts.verified ? new Date() : null } });
-      const workspace = await tx.workspace.create({ data: { name: `${email.split("@")[0]}'s workspace`, kind: "personal" } });
-      await tx.membership.create({ data: { userId: user.id, workspaceId: workspace.id, role: "owner" } });
-      if (p.config.starterCredits > 0) {
-        await appendLedgerEntry(tx, {
-          workspaceId: workspace.id,
-          kind: "grant",
-          amount: p.config.starterCredits,
-          externalRef: `signup:${user.id}`,
-          reason: "Starter credits",
-        });
-      }
-      return { id: user.id, email: user.email, workspaceId: workspace.id };
+      const user = await tx.user.create({ data: { email, name: email.split("@")[0], emailVerified: opts.verified === true } });
+      await tx.account.create({ data: { providerId: "credential", accountId: user.id, userId: user.id, password: passwordHash } });
+      const workspaceId = await ensurePersonalWorkspace(p, user, tx);
+      return { id: user.id, email: user.email, workspaceId };
     });
   } catch (err) {
     if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
@@ -63,27 +74,44 @@ export async function signUp(
   }
 }
 
-/** Checks a password. The failure message never says which part was wrong. */
-export async function signIn(p: Platform, input: unknown): Promise<{ id: string; email: string }> {
+/** A session better-auth started: who, and the cookies it set. */
+export interface StartedSession {
+  id: string;
+  email: string;
+  /** better-auth's answer headers (Set-Cookie). In the web app its nextCookies plugin has already applied them. */
+  headers: Headers;
+  /** The same session as a Cookie request header, for server-side callers and tests. */
+  cookie: string;
+}
+
+/**
+ * Checks a password and starts a session (better-auth's email sign-in). The
+ * failure message never says which part was wrong, and an unknown email costs
+ * the same hashing time as a wrong password.
+ */
+export async function signIn(p: Platform, input: unknown, ctx: { headers?: Headers } = {}): Promise<StartedSession> {
   const { email, password } = parse(SignInRequest, input);
-  const user = await p.db.user.findUnique({ where: { email } });
-  const ok = await verify(user?.passwordHash ?? (await getDummyHash()), password).catch(() => false);
-  if (!user || !user.passwordHash || !ok) throw new AppError("invalid_credentials", "Email or password is incorrect.");
-  return { id: user.id, email: user.email };
+  try {
+    const { headers, response } = await authFor(p).api.signInEmail({
+      body: { email, password, rememberMe: true },
+      headers: ctx.headers ?? new Headers(),
+      returnHeaders: true,
+    });
+    return { id: response.user.id, email: response.user.email, headers, cookie: cookieHeaderFrom(headers) };
+  } catch (err) {
+    if (err instanceof APIError && err.status === "UNAUTHORIZED") {
+      throw new AppError("invalid_credentials", "Email or password is incorrect.");
+    }
+    throw err;
+  }
 }
 
-const tokenHash = (token: string) => createHash("sha256").update(token).digest("hex");
-
-/** Starts a browser session; only a hash of the returned token is stored. */
-export async function createSession(p: Platform, userId: string): Promise<{ token: string; expiresAt: Date }> {
-  const token = randomBytes(32).toString("base64url");
-  const expiresAt = new Date(Date.now() + SESSION_DAYS * 86400_000);
-  await p.db.session.create({ data: { tokenHash: tokenHash(token), userId, expiresAt } });
-  return { token, expiresAt };
-}
-
-export async function deleteSession(p: Platform, token: string): Promise<void> {
-  await p.db.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
+/** Ends the session the request's cookie carries (and clears the cookie). */
+export async function signOut(p: Platform, headers: Headers): Promise<void> {
+  await authFor(p).api.signOut({ headers }).catch((err) => {
+    // No session to end is not an error for someone signing out.
+    if (!(err instanceof APIError)) throw err;
+  });
 }
 
 export interface Viewer {
@@ -93,24 +121,26 @@ export interface Viewer {
   role: Role;
 }
 
-/** The signed-in user and their current workspace, or null for a missing/expired session. */
-export async function resolveSession(p: Platform, token: string | undefined): Promise<Viewer | null> {
-  if (!token) return null;
-  const session = await p.db.session.findUnique({
-    where: { tokenHash: tokenHash(token) },
-    include: { user: { include: { memberships: { include: { workspace: true }, orderBy: { createdAt: "asc" } } } } },
-  });
-  if (!session || session.expiresAt < new Date()) return null;
-  const memberships = session.user.memberships;
+/** The signed-in user (from the request's session cookie) and their current workspace; null when signed out. */
+export async function resolveSession(p: Platform, headers: Headers): Promise<Viewer | null> {
+  if (!headers.get("cookie")) return null;
+  const found = await authFor(p).api.getSession({ headers });
+  if (!found) return null;
+  const { session, user } = found;
+  let memberships = await p.db.membership.findMany({ where: { userId: user.id }, include: { workspace: true }, orderBy: { createdAt: "asc" } });
+  if (memberships.length === 0) {
+    // A user better-auth created whose workspace hook did not finish.
+    await ensurePersonalWorkspace(p, user);
+    memberships = await p.db.membership.findMany({ where: { userId: user.id }, include: { workspace: true }, orderBy: { createdAt: "asc" } });
+  }
+  const current = (session as { currentWorkspaceId?: string | null }).currentWorkspaceId;
   const membership =
-    memberships.find((m) => m.workspaceId === session.currentWorkspaceId) ??
-    memberships.find((m) => m.workspace.kind === "personal") ??
-    memberships[0];
+    memberships.find((m) => m.workspaceId === current) ?? memberships.find((m) => m.workspace.kind === "personal") ?? memberships[0];
   if (!membership) return null;
   const w = membership.workspace;
   return {
     sessionId: session.id,
-    user: { id: session.user.id, email: session.user.email, emailVerified: session.user.emailVerified !== null },
+    user: { id: user.id, email: user.email, emailVerified: user.emailVerified },
     workspace: { id: w.id, name: w.name, kind: w.kind, creditBalance: w.creditBalance },
     role: membership.role,
   };

@@ -1,6 +1,7 @@
 export * from "./errors.ts";
 export * from "./platform.ts";
 export * from "./credits.ts";
+export * from "./auth.ts";
 export * from "./accounts.ts";
 export * from "./account-email.ts";
 export * from "./sign-in-protection.ts";

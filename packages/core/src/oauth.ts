@@ -1,59 +1,53 @@
-import { randomBytes } from "node:crypto";
-import { CodeChallengeMethod, OAuth2Client, generateCodeVerifier, generateState } from "arctic";
+import type { GenericOAuthConfig } from "better-auth/plugins/generic-oauth";
 import type { OAuthProviderConfig } from "@lucid/config";
-import { Prisma } from "@lucid/db";
 import { AppError } from "./errors.ts";
-import { signUp } from "./accounts.ts";
+import { authFor } from "./auth.ts";
 import type { Platform } from "./platform.ts";
 
 export type OAuthProviderId = "github" | "google";
 export const OAUTH_PROVIDERS: Record<OAuthProviderId, { name: string }> = { github: { name: "GitHub" }, google: { name: "Google" } };
 
-/** What a provider says about the person who signed in. */
-interface ProviderProfile {
-  id: string;
-  email: string | null;
-  emailVerified: boolean;
-}
+/** The path providers send the browser back to (register `<public url>` + this with the provider). */
+export const oauthCallbackPath = (id: OAuthProviderId) => `/api/auth/callback/${id}`;
 
-interface ProviderSpec {
-  authorize: string;
-  token: string;
-  scopes: string[];
-  profile(accessToken: string): Promise<ProviderProfile>;
-}
-
-async function getJson(url: string, accessToken: string): Promise<unknown> {
+async function getJson(url: string, accessToken: string | undefined): Promise<unknown> {
   const res = await fetch(url, { headers: { authorization: `Bearer ${accessToken}`, accept: "application/json", "user-agent": "lucid" } });
-  if (!res.ok) throw new AppError("oauth_failed", `The provider refused the profile request (${res.status}).`);
+  if (!res.ok) throw new Error(`profile request to ${url} answered ${res.status}`);
   return res.json();
 }
 
-// Endpoints per provider; `baseUrl` (tests only) stands in for every host of the provider.
-function providerSpec(id: OAuthProviderId, cfg: OAuthProviderConfig): ProviderSpec {
+/**
+ * GitHub and Google as better-auth generic OAuth providers (authorization code
+ * + PKCE). `baseUrl` (tests only) stands in for every host of the provider;
+ * better-auth's built-in providers hard-code theirs.
+ */
+function providerConfig(id: OAuthProviderId, cfg: OAuthProviderConfig): GenericOAuthConfig {
+  const common = { providerId: id, name: OAUTH_PROVIDERS[id].name, clientId: cfg.clientId, clientSecret: cfg.clientSecret, pkce: true, authentication: "post" as const };
   if (id === "github") {
     const web = cfg.baseUrl ?? "https://github.com";
     const api = cfg.baseUrl ?? "https://api.github.com";
     return {
-      authorize: `${web}/login/oauth/authorize`,
-      token: `${web}/login/oauth/access_token`,
+      ...common,
+      authorizationUrl: `${web}/login/oauth/authorize`,
+      tokenUrl: `${web}/login/oauth/access_token`,
       scopes: ["read:user", "user:email"],
-      async profile(token) {
-        const user = (await getJson(`${api}/user`, token)) as { id: number | string };
+      async getUserInfo(tokens) {
+        const user = (await getJson(`${api}/user`, tokens.accessToken)) as { id: number | string; name?: string | null; login?: string; avatar_url?: string };
         // /user shows only a public email; /user/emails says which addresses GitHub verified.
-        const emails = (await getJson(`${api}/user/emails`, token)) as Array<{ email: string; primary: boolean; verified: boolean }>;
-        const primary = emails.find((e) => e.primary && e.verified) ?? emails.find((e) => e.verified);
-        return { id: String(user.id), email: primary?.email.toLowerCase() ?? null, emailVerified: Boolean(primary) };
+        const emails = (await getJson(`${api}/user/emails`, tokens.accessToken)) as Array<{ email: string; primary: boolean; verified: boolean }>;
+        const chosen = emails.find((e) => e.primary && e.verified) ?? emails.find((e) => e.verified) ?? emails.find((e) => e.primary);
+        return { id: String(user.id), email: chosen?.email.toLowerCase() ?? null, emailVerified: chosen?.verified === true, name: user.name ?? user.login ?? "", image: user.avatar_url };
       },
     };
   }
   return {
-    authorize: `${cfg.baseUrl ?? "https://accounts.google.com"}/o/oauth2/v2/auth`,
-    token: `${cfg.baseUrl ?? "https://oauth2.googleapis.com"}/token`,
+    ...common,
+    authorizationUrl: `${cfg.baseUrl ?? "https://accounts.google.com"}/o/oauth2/v2/auth`,
+    tokenUrl: `${cfg.baseUrl ?? "https://oauth2.googleapis.com"}/token`,
     scopes: ["openid", "email"],
-    async profile(token) {
-      const info = (await getJson(`${cfg.baseUrl ?? "https://openidconnect.googleapis.com"}/v1/userinfo`, token)) as { sub: string; email?: string; email_verified?: boolean };
-      return { id: info.sub, email: info.email?.toLowerCase() ?? null, emailVerified: info.email_verified === true };
+    async getUserInfo(tokens) {
+      const info = (await getJson(`${cfg.baseUrl ?? "https://openidconnect.googleapis.com"}/v1/userinfo`, tokens.accessToken)) as { sub: string; email?: string; email_verified?: boolean; name?: string; picture?: string };
+      return { id: info.sub, email: info.email?.toLowerCase() ?? null, emailVerified: info.email_verified === true, name: info.name ?? "", image: info.picture };
     },
   };
 }
@@ -63,71 +57,46 @@ export function configuredOAuthProviders(p: Platform): OAuthProviderId[] {
   return (["github", "google"] as const).filter((id) => p.config.oauth?.[id]);
 }
 
-function setup(p: Platform, provider: string) {
-  const cfg = (provider === "github" || provider === "google") && p.config.oauth?.[provider];
-  if (!cfg) throw new AppError("not_found", "This sign-in method is not available.");
-  const id = provider as OAuthProviderId;
-  const client = new OAuth2Client(cfg.clientId, cfg.clientSecret, `${p.config.publicUrl}/auth/${id}/callback`);
-  return { id, client, spec: providerSpec(id, cfg) };
-}
-
-/** Starts an authorization-code flow with PKCE. Keep `state` and `codeVerifier` in short-lived httpOnly cookies. */
-export function startOAuthSignIn(p: Platform, provider: string): { url: string; state: string; codeVerifier: string } {
-  const { client, spec } = setup(p, provider);
-  const state = generateState();
-  const codeVerifier = generateCodeVerifier();
-  const url = client.createAuthorizationURLWithPKCE(spec.authorize, state, CodeChallengeMethod.S256, codeVerifier, spec.scopes);
-  return { url: url.toString(), state, codeVerifier };
+export function oauthProviderConfigs(p: Platform): GenericOAuthConfig[] {
+  return configuredOAuthProviders(p).map((id) => providerConfig(id, p.config.oauth![id]!));
 }
 
 /**
- * Finishes the flow: checks state, exchanges the code, reads the profile and
- * finds the user. A known identity signs in its user; a new one with a
- * provider-verified email links to our user with that address if they have
- * verified it too (an unverified one could belong to someone who typed another
- * person's address), and otherwise creates a user with a personal workspace.
+ * Starts sign-in with a provider: better-auth keeps the state and PKCE verifier
+ * (the Verification table, bound to a signed cookie) and answers the
+ * provider's authorization URL plus the cookies to set.
  */
-export async function completeOAuthSignIn(
-  p: Platform,
-  provider: string,
-  q: { code?: string | null; state?: string | null; expectedState?: string; codeVerifier?: string },
-): Promise<{ userId: string; created: boolean }> {
-  const { id, client, spec } = setup(p, provider);
-  const name = OAUTH_PROVIDERS[id].name;
-  if (!q.code || !q.state || !q.expectedState || !q.codeVerifier || q.state !== q.expectedState) {
-    throw new AppError("oauth_failed", `${name} sign-in expired or was not started here. Try again.`);
-  }
-  let accessToken: string;
-  try {
-    accessToken = (await client.validateAuthorizationCode(spec.token, q.code, q.codeVerifier)).accessToken();
-  } catch {
-    throw new AppError("oauth_failed", `${name} did not accept the sign-in. Try again.`);
-  }
-  const profile = await spec.profile(accessToken);
+export async function startOAuthSignIn(p: Platform, provider: string, headers: Headers = new Headers()): Promise<{ url: string; headers: Headers }> {
+  const id = configuredOAuthProviders(p).find((x) => x === provider);
+  if (!id) throw new AppError("not_found", "This sign-in method is not available.");
+  const { headers: set, response } = await authFor(p).api.signInSocial({
+    body: { provider: id, callbackURL: "/studio", errorCallbackURL: `/signin?provider=${id}`, disableRedirect: true },
+    headers,
+    returnHeaders: true,
+  });
+  if (!response.url) throw new AppError("oauth_failed", `${OAUTH_PROVIDERS[id].name} sign-in could not start. Try again.`);
+  return { url: response.url, headers: set };
+}
 
-  const existing = await p.db.account.findUnique({ where: { provider_providerAccountId: { provider: id, providerAccountId: profile.id } } });
-  if (existing) return { userId: existing.userId, created: false };
-
-  if (!profile.email || !profile.emailVerified) {
-    throw new AppError("oauth_failed", `Your ${name} account has no verified email address. Verify one there, or sign up with email.`);
+/** What the sign-in page says for an OAuth failure better-auth reports as `?error=<code>`. */
+export function oauthErrorMessage(code: string, provider?: string): string {
+  const name = provider && provider in OAUTH_PROVIDERS ? OAUTH_PROVIDERS[provider as OAuthProviderId].name : "OAuth";
+  switch (code) {
+    case "email_not_verified":
+    case "email_not_found":
+      return `Your ${name} account has no verified email address. Verify one there, or sign up with email.`;
+    case "account_not_linked":
+      return `An account with this email already exists. Sign in with your password and verify your email, then ${name} sign-in works too.`;
+    case "access_denied":
+      return "Sign-in was canceled.";
+    case "state_not_found":
+    case "state_mismatch":
+    case "invalid_state":
+    case "please_restart_the_process":
+    case "no_code":
+    case "invalid_code":
+      return `${name} sign-in expired or was not started here. Try again.`;
+    default:
+      return `${name} sign-in did not work. Try again.`;
   }
-  const link = (userId: string) => p.db.account.create({ data: { provider: id, providerAccountId: profile.id, userId, email: profile.email } });
-
-  const user = await p.db.user.findUnique({ where: { email: profile.email } });
-  if (user) {
-    if (!user.emailVerified) {
-      throw new AppError("oauth_failed", `An account with this email already exists. Sign in with your password and verify your email, then ${name} sign-in works too.`);
-    }
-    await link(user.id);
-    return { userId: user.id, created: false };
-  }
-  // No password: the user signs in with the provider (or sets one through "Forgot password?").
-  const created = await signUp(p, { email: profile.email, password: randomBytes(24).toString("base64url") }, { verified: true });
-  await p.db.user.update({ where: { id: created.id }, data: { passwordHash: null } });
-  try {
-    await link(created.id);
-  } catch (err) {
-    if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
-  }
-  return { userId: created.id, created: true };
 }

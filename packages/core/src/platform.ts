@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import type { BetterAuthPlugin } from "better-auth";
 import type { Config } from "@lucid/config";
 import { createDb, type PrismaClient } from "@lucid/db";
 import { createSqsClient, SqsJobQueue, type JobQueue } from "@lucid/queue";
@@ -11,6 +12,8 @@ export interface Platform {
   queue: JobQueue;
   images: ImageStore;
   stripe: Stripe | null;
+  /** Extra better-auth plugins for this process (the web app adds nextCookies, which writes session cookies in server actions). */
+  authPlugins?: BetterAuthPlugin[];
 }
 
 export function createStripeClient(stripe: NonNullable<Config["stripe"]>): Stripe {
@@ -24,8 +27,9 @@ export function createStripeClient(stripe: NonNullable<Config["stripe"]>): Strip
   });
 }
 
-export function createPlatform(config: Config): Platform {
+export function createPlatform(config: Config, opts: { authPlugins?: BetterAuthPlugin[] } = {}): Platform {
   return {
+    authPlugins: opts.authPlugins,
     config,
     db: createDb(config.databaseUrl),
     queue: new SqsJobQueue(createSqsClient(config.aws), config.queueUrl, config.dlqUrl),

@@ -1,7 +1,7 @@
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import type { PrismaClient } from "@lucid/db";
 import { AppError } from "./errors.ts";
-import { signIn } from "./accounts.ts";
+import { signIn, type StartedSession } from "./accounts.ts";
 import type { Platform } from "./platform.ts";
 
 /** Failed sign-ins allowed per window before further attempts are refused. */
@@ -54,7 +54,7 @@ function tooMany(ms: number): AppError {
  * whether or not it exists, so the answer never tells) or an IP address has
  * too many recent failures. A success clears the account's counter.
  */
-export async function signInProtected(p: Platform, input: unknown, ctx: { ip: string }): Promise<{ id: string; email: string }> {
+export async function signInProtected(p: Platform, input: unknown, ctx: { ip: string; headers?: Headers }): Promise<StartedSession> {
   const { account, ip } = limiters(p);
   const raw = (input ?? {}) as { email?: unknown };
   const accountKey = String(raw.email ?? "").trim().toLowerCase();
@@ -65,7 +65,7 @@ export async function signInProtected(p: Platform, input: unknown, ctx: { ip: st
   ];
   if (Math.max(...blocked) > 0) throw tooMany(Math.max(...blocked));
   try {
-    const user = await signIn(p, input);
+    const user = await signIn(p, input, { headers: ctx.headers });
     if (byAccount) await account.delete(accountKey);
     return user;
   } catch (err) {

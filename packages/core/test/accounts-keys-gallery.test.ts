@@ -6,7 +6,6 @@ import {
   claimJob,
   completeJob,
   createApiKey,
-  createSession,
   getPublicImage,
   getViewableImage,
   listPublicImages,
@@ -14,6 +13,7 @@ import {
   resolveSession,
   revokeApiKey,
   signIn,
+  signOut,
   signUp,
   submitGeneration,
   unpublishImage,
@@ -40,13 +40,20 @@ describe("accounts, API keys and the gallery", () => {
     const noUser = await signIn(p, { email: "nobody@example.com", password: "wrong" }).catch((e) => e);
     assert.equal(wrongPw.message, noUser.message);
     assert.equal((await signIn(p, { email: "ADA@example.com", password: "analytical" })).id, u.id);
-    const s = await createSession(p, u.id);
-    const viewer = await resolveSession(p, s.token);
+    const s = await signIn(p, { email: "ada@example.com", password: "analytical" });
+    assert.match(s.headers.getSetCookie().join("\n"), /^lucid\.session_token=[^;]+;.*HttpOnly.*SameSite=Lax/im, "an httpOnly, SameSite session cookie");
+    const viewer = await resolveSession(p, new Headers({ cookie: s.cookie }));
     assert.equal(viewer?.workspace.id, u.workspaceId);
     assert.equal(viewer?.workspace.creditBalance, 50);
-    assert.equal(await resolveSession(p, "forged-token"), null);
-    const stored = await p.db.session.findFirstOrThrow({ where: { userId: u.id } });
-    assert.notEqual(stored.tokenHash, s.token, "only a hash of the session token is stored");
+    assert.equal(await resolveSession(p, new Headers()), null);
+    // The cookie is signed with the server secret: a token copied from the database alone is refused.
+    const stored = await p.db.session.findFirstOrThrow({ where: { userId: u.id }, orderBy: { createdAt: "desc" } });
+    assert.equal(await resolveSession(p, new Headers({ cookie: `lucid.session_token=${stored.token}` })), null);
+    assert.equal(await resolveSession(p, new Headers({ cookie: `lucid.session_token=${stored.token}.forged-signature` })), null);
+    const password = await p.db.account.findFirstOrThrow({ where: { userId: u.id, providerId: "credential" } });
+    assert.match(password.password!, /^\$argon2id\$/, "passwords are hashed with argon2id");
+    await signOut(p, new Headers({ cookie: s.cookie }));
+    assert.equal(await resolveSession(p, new Headers({ cookie: s.cookie })), null, "signed out");
   });
 
   it("API keys are stored hashed, authenticate their workspace, and stop working when revoked", async () => {

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   AppError,
   PASSWORD_RESET_SENT,
-  createSession,
   requestPasswordReset,
   requireVerifiedEmail,
   resetPassword,
@@ -46,10 +45,10 @@ describe("email verification and password reset links", () => {
     const ttlHours = (rows[0]!.expiresAt.getTime() - rows[0]!.createdAt.getTime()) / 3600_000;
     assert.ok(ttlHours > 23.9 && ttlHours <= 24.01, `expires in 24 h, not ${ttlHours}`);
 
-    const s = await createSession(p, u.id);
-    assert.equal((await resolveSession(p, s.token))!.user.emailVerified, false);
+    const s = new Headers({ cookie: (await signIn(p, { email: "vera@example.com", password: "correct horse" })).cookie });
+    assert.equal((await resolveSession(p, s))!.user.emailVerified, false);
     await verifyEmail(p, token);
-    assert.equal((await resolveSession(p, s.token))!.user.emailVerified, true);
+    assert.equal((await resolveSession(p, s))!.user.emailVerified, true);
     await assert.rejects(verifyEmail(p, token), is("invalid_token"), "single use");
     await assert.rejects(verifyEmail(p, "not-a-token"), is("invalid_token"));
     assert.equal(await sendVerificationEmail(p, u.id), false, "a verified user gets no more links");
@@ -67,7 +66,7 @@ describe("email verification and password reset links", () => {
 
     await p.db.emailToken.updateMany({ where: { userId: u.id, usedAt: null }, data: { expiresAt: new Date(Date.now() - 1000) } });
     await assert.rejects(verifyEmail(p, second), is("invalid_token"), "expired");
-    assert.equal((await p.db.user.findUniqueOrThrow({ where: { id: u.id } })).emailVerified, null);
+    assert.equal((await p.db.user.findUniqueOrThrow({ where: { id: u.id } })).emailVerified, false);
   });
 
   it("verification is required for purchases and keys only when configured", async () => {
@@ -93,8 +92,9 @@ describe("email verification and password reset links", () => {
   it("reset: the 1-hour link sets a new password once and signs out every session", async () => {
     const p = t.platform;
     const u = await signUp(p, { email: "rosa@example.com", password: "old password" });
-    const s1 = await createSession(p, u.id);
-    const s2 = await createSession(p, u.id);
+    const s1 = new Headers({ cookie: (await signIn(p, { email: "rosa@example.com", password: "old password" })).cookie });
+    const s2 = new Headers({ cookie: (await signIn(p, { email: "rosa@example.com", password: "old password" })).cookie });
+    assert.ok(await resolveSession(p, s1));
     await requestPasswordReset(p, { email: " Rosa@Example.com " });
     const link = await mail.linkTo("rosa@example.com", "/reset-password");
     const token = link.searchParams.get("token")!;
@@ -105,11 +105,11 @@ describe("email verification and password reset links", () => {
 
     await assert.rejects(resetPassword(p, { token, password: "short" }), is("validation_failed"));
     await resetPassword(p, { token, password: "new password" });
-    assert.equal(await resolveSession(p, s1.token), null, "sessions revoked");
-    assert.equal(await resolveSession(p, s2.token), null);
+    assert.equal(await resolveSession(p, s1), null, "sessions revoked");
+    assert.equal(await resolveSession(p, s2), null);
     await assert.rejects(signIn(p, { email: "rosa@example.com", password: "old password" }), is("invalid_credentials"));
     assert.equal((await signIn(p, { email: "rosa@example.com", password: "new password" })).id, u.id);
-    assert.notEqual((await p.db.user.findUniqueOrThrow({ where: { id: u.id } })).emailVerified, null, "the link proved the address");
+    assert.equal((await p.db.user.findUniqueOrThrow({ where: { id: u.id } })).emailVerified, true, "the link proved the address");
 
     await assert.rejects(resetPassword(p, { token, password: "third password" }), is("invalid_token"), "single use");
     assert.equal((await signIn(p, { email: "rosa@example.com", password: "new password" })).id, u.id);

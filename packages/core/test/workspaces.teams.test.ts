@@ -6,7 +6,6 @@ import {
   acceptInvite,
   changeMemberRole,
   createInvite,
-  createSession,
   createTeamWorkspace,
   getInvite,
   grantCredits,
@@ -20,6 +19,7 @@ import {
   resolveSession,
   revokeInvite,
   setCurrentWorkspace,
+  signIn,
   signUp,
   submitGeneration,
   type Platform,
@@ -184,23 +184,23 @@ describe("team workspaces, roles and invites", () => {
     const owner = await user(p, "s-owner");
     const team = await createTeamWorkspace(p, owner.id, { name: "Switch" });
     const sam = await user(p, "sam");
-    const s = await createSession(p, sam.id);
-    const viewer = (await resolveSession(p, s.token))!;
+    const s = new Headers({ cookie: (await signIn(p, { email: sam.email, password: "password123" })).cookie });
+    const viewer = (await resolveSession(p, s))!;
     assert.equal(viewer.workspace.id, sam.workspaceId);
     const session = { sessionId: viewer.sessionId, userId: sam.id };
 
     await assert.rejects(setCurrentWorkspace(p, session, team.id), is("not_found"), "not a member");
     await assert.rejects(setCurrentWorkspace(p, session, owner.workspaceId), is("not_found"), "someone's personal workspace");
     await assert.rejects(setCurrentWorkspace(p, session, "not-a-uuid"), is("not_found"));
-    assert.equal((await resolveSession(p, s.token))!.workspace.id, sam.workspaceId);
+    assert.equal((await resolveSession(p, s))!.workspace.id, sam.workspaceId);
 
     await acceptInvite(p, sam, tokenOf((await createInvite(p, { userId: owner.id, workspaceId: team.id }, { email: sam.email })).url));
     await setCurrentWorkspace(p, session, team.id);
-    const inTeam = (await resolveSession(p, s.token))!;
+    const inTeam = (await resolveSession(p, s))!;
     assert.deepEqual([inTeam.workspace.id, inTeam.workspace.kind, inTeam.role], [team.id, "team", "member"]);
 
     await removeMember(p, { userId: owner.id, workspaceId: team.id }, sam.id);
-    const after = (await resolveSession(p, s.token))!;
+    const after = (await resolveSession(p, s))!;
     assert.equal(after.workspace.id, sam.workspaceId, "a removed member's session falls back to their personal workspace");
   });
 });

@@ -59,8 +59,10 @@ export async function startOAuthStandin(opts: { clientId: string; clientSecret: 
     if (req.method === "POST" && (url.pathname === "/login/oauth/access_token" || url.pathname === "/token")) {
       state.tokenRequests++;
       const form = new URLSearchParams(await body(req));
+      // Client authentication either way real providers accept it: HTTP Basic or client_id/client_secret in the body.
       const basic = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
-      if (basic !== `${opts.clientId}:${opts.clientSecret}`) return json(401, { error: "invalid_client" });
+      const posted = `${form.get("client_id")}:${form.get("client_secret")}`;
+      if (basic !== `${opts.clientId}:${opts.clientSecret}` && posted !== `${opts.clientId}:${opts.clientSecret}`) return json(401, { error: "invalid_client" });
       const grant = grants.get(form.get("code") ?? "");
       grants.delete(form.get("code") ?? "");
       if (!grant || grant.redirectUri !== form.get("redirect_uri")) return json(400, { error: "invalid_grant" });

@@ -1,9 +1,9 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { AppError, createSession, resetPassword } from "@lucid/core";
+import { headers } from "next/headers";
+import { AppError, resetPassword, signIn } from "@lucid/core";
 import { platform } from "../../lib/platform.ts";
-import { setSessionCookie } from "../../lib/session.ts";
 
 export type ResetState = { error?: string; field?: string } | null;
 
@@ -11,9 +11,9 @@ export type ResetState = { error?: string; field?: string } | null;
 export async function resetPasswordAction(_prev: ResetState, form: FormData): Promise<ResetState> {
   try {
     const p = platform();
-    const user = await resetPassword(p, { token: String(form.get("token") ?? ""), password: String(form.get("password") ?? "") });
-    const s = await createSession(p, user.id);
-    await setSessionCookie(s.token, s.expiresAt);
+    const password = String(form.get("password") ?? "");
+    const user = await resetPassword(p, { token: String(form.get("token") ?? ""), password });
+    await signIn(p, { email: user.email, password }, { headers: await headers() });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     const password = err.fields?.find((f) => f.field === "password");

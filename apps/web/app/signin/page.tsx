@@ -1,13 +1,15 @@
 import Link from "next/link";
-import { OAUTH_PROVIDERS, configuredOAuthProviders } from "@lucid/core";
+import { OAUTH_PROVIDERS, configuredOAuthProviders, oauthErrorMessage } from "@lucid/core";
 import { signInAction } from "../actions.ts";
 import { AuthForm } from "../components/auth-form.tsx";
 import { platform } from "../../lib/platform.ts";
 
 export const dynamic = "force-dynamic";
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
-  const { error } = await searchParams;
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; provider?: string }> }) {
+  const q = await searchParams;
+  // OAuth failures arrive as better-auth's error codes; the page words them (never echoes the query).
+  const error = q.error === "unavailable" ? "This sign-in method is not available." : q.error ? oauthErrorMessage(q.error, q.provider) : undefined;
   const providers = configuredOAuthProviders(platform());
   return (
     <div className="narrow card">

@@ -2,10 +2,11 @@
 
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
-import { AppError, acceptInvite, createSession, resolveSession, sendVerificationEmail, setCurrentWorkspace, signInProtected, signUp, type Viewer } from "@lucid/core";
+import { AppError, acceptInvite, resolveSession, sendVerificationEmail, setCurrentWorkspace, signIn, signInProtected, signUp, type Viewer } from "@lucid/core";
 import { clientIp } from "../../../lib/client-ip.ts";
 import { platform } from "../../../lib/platform.ts";
-import { currentViewer, setSessionCookie } from "../../../lib/session.ts";
+import { headers } from "next/headers";
+import { currentViewer } from "../../../lib/session.ts";
 
 export type InviteFormState = { error?: string; values?: Record<string, string> } | null;
 
@@ -45,11 +46,13 @@ async function signInThenAccept(input: { email: string; password: string }, toke
   const p = platform();
   try {
     // The same paths as /signup and /signin: brute-force limits, and a verification email for new accounts.
-    const user = how === "signup" ? await signUp(p, input) : await signInProtected(p, input, { ip: await clientIp() });
-    if (how === "signup") await sendVerificationEmail(p, user.id).catch((e) => console.error(`verification email to ${user.email} failed: ${(e as Error).message}`));
-    const s = await createSession(p, user.id);
-    await setSessionCookie(s.token, s.expiresAt);
-    const viewer = await resolveSession(p, s.token);
+    const requestHeaders = await headers();
+    if (how === "signup") {
+      const user = await signUp(p, input);
+      await sendVerificationEmail(p, user.id).catch((e) => console.error(`verification email to ${user.email} failed: ${(e as Error).message}`));
+    }
+    const session = how === "signup" ? await signIn(p, input, { headers: requestHeaders }) : await signInProtected(p, input, { ip: await clientIp(), headers: requestHeaders });
+    const viewer = await resolveSession(p, new Headers({ cookie: session.cookie }));
     if (!viewer) throw new AppError("internal", "session was not created");
     await acceptAndSwitch(viewer, token);
   } catch (err) {
