@@ -17,6 +17,7 @@ import {
   startAtStrength,
   type Scheduler,
   type SchedulerConfig,
+  type StepResult,
 } from "../src/schedulers/index.ts";
 
 const SD15: SchedulerConfig = {
@@ -270,6 +271,40 @@ describe("state and stochastic steps", () => {
       assert.deepEqual(scheduler.scaleModelInput(EPS0, t, new Float32Array(EPS0.length)), new Float32Array(expected), name);
       assert.throws(() => scheduler.scaleModelInput(EPS0, t, new Float32Array(3)), /out has 3 values/, name);
     }
+  });
+
+  it("writing into recycled results gives the same values, and never into the step's own inputs", () => {
+    for (const name of SCHEDULER_NAMES) {
+      const run = (recycling: boolean) => {
+        const scheduler = createScheduler(name, SD15);
+        scheduler.setTimesteps(6);
+        let sample: Float64Array = Float64Array.from(X0);
+        const results: StepResult[] = [];
+        const trajectory: Float64Array[] = [];
+        scheduler.timesteps.forEach((t, k) => {
+          const input = scheduler.scaleModelInput(sample, t);
+          const out = input.map((x) => 0.5 * Math.tanh(x + k));
+          const noise = Float64Array.from(EPS0, (e) => e * Math.cos(k));
+          // The result before the last, as the pipeline passes it; a caller error (recycling the sample) is ignored.
+          const recycle = recycling ? (k % 3 === 2 ? { prevSample: sample } : results[k - 2]) : undefined;
+          const result = scheduler.step(out, t, sample, { noise: scheduler.stochastic ? noise : undefined, recycle });
+          assert.notEqual(result.prevSample, sample, `${name}: wrote into its sample`);
+          results.push(result);
+          trajectory.push(result.prevSample.slice());
+          sample = result.prevSample;
+        });
+        return trajectory;
+      };
+      assert.deepEqual(run(true), run(false), name);
+    }
+    const euler = createScheduler("euler", SD15);
+    euler.setTimesteps(4);
+    const [t0, t1, t2] = euler.timesteps as [number, number, number];
+    const first = euler.step(EPS0, t0, X0);
+    const second = euler.step(EPS0, t1, first.prevSample);
+    const third = euler.step(EPS0, t2, second.prevSample, { recycle: first });
+    assert.equal(third.prevSample, first.prevSample, "euler reuses a recycled prevSample");
+    assert.equal(third.predOriginalSample, first.predOriginalSample, "euler reuses a recycled predOriginalSample");
   });
 
   it("keeps no reference to modelOutput or noise: a caller may refill them between steps", () => {

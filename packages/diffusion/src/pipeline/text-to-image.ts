@@ -4,7 +4,7 @@
 import ort from "onnxruntime-node";
 import sharp from "sharp";
 import { createScheduler, isSchedulerName, startAtStrength } from "../schedulers/index.ts";
-import type { Scheduler } from "../schedulers/types.ts";
+import type { Scheduler, StepResult } from "../schedulers/types.ts";
 import { abortError, ModelError, PipelineInputError } from "./errors.ts";
 import { encodeInitLatents, initImagePixels } from "./init-image.ts";
 import { isPreviewStep, latentPreview, SD_LATENT_RGB_FACTORS, type LatentPreview } from "./preview.ts";
@@ -105,6 +105,10 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
   // Refilled every step: a scheduler keeps no reference to its modelOutput or noise.
   const noisePred = new Float64Array(n * perImage);
   const noise = scheduler.stochastic ? new Float64Array(n * perImage) : undefined;
+  // The result before the last: its arrays (the last step's input sample, an old
+  // preview estimate) are no longer read, so the scheduler may write into them.
+  let previous: StepResult | undefined;
+  let spare: StepResult | undefined;
   for (const [index, t] of timesteps.entries()) {
     checkAbort();
     // Rows 0..n-1: each image's unconditional prediction (when guided), then each image's conditional one.
@@ -116,7 +120,9 @@ export async function textToImage(model: LoadedModel, request: GenerateRequest, 
       else target.set(outputs[i]!);
     }
     if (noise) generators.forEach((g, i) => g.fill(noise.subarray(i * perImage, (i + 1) * perImage)));
-    const result = scheduler.step(noisePred, t, latents, noise ? { noise } : undefined);
+    const result = scheduler.step(noisePred, t, latents, { noise, recycle: spare });
+    spare = previous;
+    previous = result;
     // LCM's output is the last step's denoised sample (diffusers' LatentConsistencyModelPipeline).
     latents = index === timesteps.length - 1 && result.denoised ? result.denoised : result.prevSample;
     const step = index + 1;

@@ -94,6 +94,14 @@ export abstract class DiffusersScheduler implements Scheduler {
     return axpby(a, original, b, noiseValues);
   }
 
+  /**
+   * Storage for one array of a step's result: the recycled `spare` when it has the
+   * right length and is none of `inUse` (this step's inputs and other results), else new.
+   */
+  protected resultArray(spare: Float64Array | undefined, length: number, ...inUse: (Tensor | null | undefined)[]): Float64Array {
+    return spare instanceof Float64Array && spare.length === length && !inUse.some((x) => x?.buffer === spare.buffer) ? spare : new Float64Array(length);
+  }
+
   protected requireNoise(options: StepOptions | undefined, length: number): Float64Array {
     if (!options?.noise) {
       throw new Error(`${this.name}: this step is stochastic and needs options.noise (a standard normal tensor like the sample)`);

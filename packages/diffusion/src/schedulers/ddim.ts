@@ -89,8 +89,8 @@ export class DdimScheduler extends DiffusersScheduler {
     const directionScale = Math.sqrt(1 - alphaProdPrev - stdDev ** 2);
     const range = c.clip_sample_range;
 
-    const predOriginalSample = new Float64Array(x.length);
-    const prevSample = new Float64Array(x.length);
+    const predOriginalSample = this.resultArray(options?.recycle?.predOriginalSample, x.length, x, out, noise);
+    const prevSample = this.resultArray(options?.recycle?.prevSample, x.length, x, out, noise, predOriginalSample);
     for (let i = 0; i < x.length; i++) {
       let x0: number;
       let predEpsilon: number;

@@ -74,8 +74,8 @@ export class EulerAncestralDiscreteScheduler extends SigmaScheduler {
     const noise = sigmaUp > 0 || options?.noise ? this.requireNoise(options, x.length) : null;
     const vIn = Math.sqrt(sigmaFrom ** 2 + 1);
     const epsilonPrediction = this.config.prediction_type === "epsilon";
-    const predOriginalSample = new Float64Array(x.length);
-    const prevSample = new Float64Array(x.length);
+    const predOriginalSample = this.resultArray(options?.recycle?.predOriginalSample, x.length, x, eps, noise);
+    const prevSample = this.resultArray(options?.recycle?.prevSample, x.length, x, eps, noise, predOriginalSample);
     for (let i = 0; i < x.length; i++) {
       const denoised = epsilonPrediction
         ? x[i]! - sigmaFrom * eps[i]!

@@ -16,7 +16,7 @@ import {
   divideBy,
   axpby,
 } from "./noise-schedule.ts";
-import type { SchedulerConfig, StepResult, Tensor } from "./types.ts";
+import type { SchedulerConfig, StepOptions, StepResult, Tensor } from "./types.ts";
 
 const EULER_DEFAULTS = {
   ...NOISE_SCHEDULE_DEFAULTS,
@@ -122,7 +122,7 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
     return divideBy(sample, scale, out);
   }
 
-  step(modelOutput: Tensor, t: number, sample: Tensor): StepResult {
+  step(modelOutput: Tensor, t: number, sample: Tensor, options?: StepOptions): StepResult {
     const index = this.currentStepIndex(t);
     const x = toFloat64(sample, sample.length, "sample");
     const eps = toFloat64(modelOutput, x.length, "modelOutput");
@@ -130,8 +130,8 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
     const dt = this.sigmas[index + 1]! - sigma;
     const predType = this.config.prediction_type;
     const vIn = Math.sqrt(sigma ** 2 + 1);
-    const predOriginalSample = new Float64Array(x.length);
-    const prevSample = new Float64Array(x.length);
+    const predOriginalSample = this.resultArray(options?.recycle?.predOriginalSample, x.length, x, eps);
+    const prevSample = this.resultArray(options?.recycle?.prevSample, x.length, x, eps, predOriginalSample);
     for (let i = 0; i < x.length; i++) {
       const denoised =
         predType === "epsilon"

@@ -95,9 +95,10 @@ export class LcmScheduler extends DiffusersScheduler {
     const noise = last ? null : this.requireNoise(options, x.length);
     const range = c.clip_sample_range;
 
-    const denoised = new Float64Array(x.length);
-    const predOriginalSample = new Float64Array(x.length);
-    const prevSample = new Float64Array(x.length);
+    const recycle = options?.recycle;
+    const denoised = this.resultArray(recycle?.denoised, x.length, x, out, noise);
+    const predOriginalSample = this.resultArray(recycle?.predOriginalSample, x.length, x, out, noise, denoised);
+    const prevSample = this.resultArray(recycle?.prevSample, x.length, x, out, noise, denoised, predOriginalSample);
     for (let i = 0; i < x.length; i++) {
       let x0 =
         c.prediction_type === "epsilon"

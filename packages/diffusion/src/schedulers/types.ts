@@ -21,6 +21,12 @@ export interface StepOptions {
   noise?: Tensor;
   /** DDIM eta. */
   eta?: number;
+  /**
+   * An earlier result of this scheduler whose arrays the caller no longer reads: the
+   * step may write its own results into them instead of allocating (Euler, Euler
+   * ancestral, DDIM and LCM do). Values are the same either way.
+   */
+  recycle?: StepResult;
 }
 
 export interface StepResult {
