@@ -14,13 +14,16 @@
  *   2. POST /api/v1/generations   the submit path
  * and prints requests/s, p50 and p99 latency for both and their ratio.
  * Targets: submit throughput ≥ half of ping's, submit p99 < 100 ms.
+ * It also prints the web server's CPU time per request in each phase (from
+ * /proc, Linux only): on a shared machine, throughput moves with the
+ * neighbours' load, CPU per request much less.
  *
  * Options (environment): BENCH_CONNECTIONS (50), BENCH_SECONDS (10),
  * BENCH_RATE_LIMIT (requests per minute for the key, 1000000).
  * Run it as `npm run bench:api`, which holds /tmp/e2e.lock (one `next build` at a time).
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@lucid/config";
@@ -62,6 +65,37 @@ function autocannon(args: string[]): Promise<CannonResult> {
   });
 }
 
+/** The next-server process serving `port` (its environment names the port); null where /proc is missing. */
+function webServerPid(port: number): number | null {
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+        if (!cmd.includes("next")) continue;
+        const env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+        if (env.includes(`PORT=${port}`)) return Number(entry);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return null;
+}
+
+/** User + system CPU milliseconds the process has used so far. */
+function cpuMs(pid: number | null): number {
+  if (pid === null) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), "lucid-bench-"));
 chmodSync(dataDir, 0o755);
 const port = await freePort();
@@ -89,8 +123,12 @@ try {
   const jobsBefore = await p.db.job.count({ where: { workspaceId: user.workspaceId } });
 
   const run = ["-c", String(connections), "-d", String(seconds)];
+  const web = webServerPid(port);
+  const cpu0 = cpuMs(web);
   const trivial = await autocannon([...run, ...ping]);
+  const cpu1 = cpuMs(web);
   const submitted = await autocannon([...run, ...submit]);
+  const cpu2 = cpuMs(web);
   const jobs = (await p.db.job.count({ where: { workspaceId: user.workspaceId } })) - jobsBefore;
 
   const row = (name: string, r: CannonResult) =>
@@ -103,6 +141,11 @@ try {
   console.log(`\nsubmit / trivial throughput: ${ratio.toFixed(2)} (target ≥ 0.50: ${ratio >= 0.5 ? "met" : "NOT met"})`);
   console.log(`submit p99: ${submitted.latency.p99} ms (target < 100 ms: ${submitted.latency.p99 < 100 ? "met" : "NOT met"})`);
   console.log(`jobs recorded during the measured run: ${jobs} (autocannon counted ${submitted["2xx"]} accepted)`);
+  const perRequest = (ms: number, r: CannonResult) => (ms / (r["2xx"] + r.non2xx)).toFixed(2);
+  console.log(
+    `web server CPU per request (pid ${web ?? "not found"}): ping ${perRequest(cpu1 - cpu0, trivial)} ms, submit ${perRequest(cpu2 - cpu1, submitted)} ms` +
+      ` (CPU ratio ping/submit ${((cpu1 - cpu0) / (trivial["2xx"] + trivial.non2xx) / ((cpu2 - cpu1) / (submitted["2xx"] + submitted.non2xx))).toFixed(2)})`,
+  );
 } finally {
   await closeRateLimiter(p);
   await closePlatform(p);

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { API_KEY_SCOPES, CreateApiKeyInput, MAX_ACTIVE_API_KEYS, describeFieldErrors, fieldErrors, type ApiKeyScope } from "@lucid/contracts";
 import { AppError, notFound } from "./errors.ts";
 import { isUuid } from "./jobs.ts";
-import { keyCreditsThisMonth } from "./limits.ts";
+import { keyCreditsThisMonth, requestPathSql } from "./limits.ts";
 import type { Platform } from "./platform.ts";
 
 export const API_KEY_PREFIX = "lucid_sk_";
@@ -144,12 +144,22 @@ export async function authenticateApiKey(p: Platform, key: string): Promise<ApiK
   const invalid = new AppError("invalid_api_key", "The API key is not valid. Check that it was copied whole.");
   if (!key.startsWith(API_KEY_PREFIX)) throw invalid;
   // One round trip: the key and its workspace's plan.
-  const [record] = await p.db.$queryRaw<
-    Array<{ id: string; workspaceId: string; scopes: string[]; revokedAt: Date | null; expiresAt: Date | null; lastUsedAt: Date | null; rateLimitPerMinute: number | null; plan: string }>
-  >`
-    SELECT k."id", k."workspaceId", k."scopes", k."revokedAt", k."expiresAt", k."lastUsedAt", k."rateLimitPerMinute", w."plan"
-    FROM "ApiKey" k JOIN "Workspace" w ON w."id" = k."workspaceId"
-    WHERE k."keyHash" = ${hashApiKey(p.config.secret, key)}`;
+  const { rows } = await requestPathSql(p).query<{
+    id: string;
+    workspaceId: string;
+    scopes: string[];
+    revokedAt: Date | null;
+    expiresAt: Date | null;
+    lastUsedAt: Date | null;
+    rateLimitPerMinute: number | null;
+    plan: string;
+  }>(
+    `SELECT k."id", k."workspaceId", k."scopes", k."revokedAt", k."expiresAt", k."lastUsedAt", k."rateLimitPerMinute", w."plan"
+     FROM "ApiKey" k JOIN "Workspace" w ON w."id" = k."workspaceId"
+     WHERE k."keyHash" = $1`,
+    [hashApiKey(p.config.secret, key)],
+  );
+  const record = rows[0];
   if (!record) throw invalid;
   if (record.revokedAt) throw new AppError("api_key_revoked", `This API key was revoked on ${record.revokedAt.toISOString()}.`);
   if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) {

@@ -15,7 +15,7 @@ import type { Image, Job, Prisma } from "@lucid/db";
 import { AppError, notFound } from "./errors.ts";
 import { appendLedgerEntry } from "./credits.ts";
 import { assertWebhookTarget, isProgressEventStep, recordGenerationEvent } from "./webhooks.ts";
-import { admitJob } from "./limits.ts";
+import { admitJob, requestPathSql } from "./limits.ts";
 import type { Platform } from "./platform.ts";
 
 export interface Submitter {
@@ -352,15 +352,17 @@ export interface GenerationUrls {
 /**
  * How many queued jobs, across the platform, were created before this one
  * (0 = next in line); null unless it is queued. One count query, ordered like
- * the list (createdAt, then id).
+ * the list (createdAt, then id); on the request path's plain connection, since
+ * every submit's answer carries it.
  */
-export async function queuePosition(p: Pick<Platform, "db">, job: Pick<Job, "id" | "status" | "createdAt">): Promise<number | null> {
+export async function queuePosition(p: Platform, job: Pick<Job, "id" | "status" | "createdAt">): Promise<number | null> {
   if (job.status !== "queued") return null;
-  // Raw: the ORM's count costs the web process about twice the CPU, on every submit's answer.
-  const [row] = await p.db.$queryRaw<Array<{ ahead: number }>>`
-    SELECT count(*)::integer AS ahead FROM "Job"
-    WHERE "status" = 'queued' AND ("createdAt" < ${job.createdAt} OR ("createdAt" = ${job.createdAt} AND "id" < ${job.id}::uuid))`;
-  return row!.ahead;
+  const { rows } = await requestPathSql(p).query<{ ahead: number }>(
+    `SELECT count(*)::integer AS ahead FROM "Job"
+     WHERE "status" = 'queued' AND ("createdAt" < $1::timestamp(3) OR ("createdAt" = $1::timestamp(3) AND "id" < $2::uuid))`,
+    [job.createdAt.toISOString(), job.id],
+  );
+  return rows[0]!.ahead;
 }
 
 /**
@@ -371,7 +373,7 @@ export async function queuePosition(p: Pick<Platform, "db">, job: Pick<Job, "id"
 export async function toGeneration(
   job: Job & { images: Image[] },
   urls: GenerationUrls | ((img: Image) => Promise<string> | string),
-  p?: Pick<Platform, "db">,
+  p?: Platform,
 ): Promise<Generation> {
   const u: GenerationUrls = typeof urls === "function" ? { image: urls } : urls;
   const position = p ? await queuePosition(p, job) : null;

@@ -36,35 +36,47 @@ const COUNTER_TTL_MS = 2 * WINDOW_MS;
 /** How often a process deletes long-expired request counters. */
 const PURGE_EVERY_MS = 5 * 60_000;
 
-interface RateStore {
+interface RequestPathDb {
   pool: pg.Pool;
   lastPurge: number;
 }
-const stores = new WeakMap<Platform, RateStore>();
+const requestPathDbs = new WeakMap<Platform, RequestPathDb>();
 
-/**
- * Request counters live in PostgreSQL (the `rate_limit_counters` table of our
- * migrations, the layout rate-limiter-flexible also uses for the sign-in
- * limits), so the limit holds across any number of web instances. They are
- * kept on their own small pool of plain node-postgres connections: one counter
- * round trip per request, without the ORM.
- */
-function rateStore(p: Platform): RateStore {
-  let store = stores.get(p);
-  if (!store) {
-    const pool = new pg.Pool({ connectionString: p.config.databaseUrl, max: 10, allowExitOnIdle: true });
+// PostgreSQL `timestamp` (no zone) holds UTC here, as Prisma writes it; node-postgres would read it as local time.
+const TIMESTAMP_OID = 1114;
+const parseUtcTimestamp = (v: string) => new Date(`${v.replace(" ", "T")}Z`);
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_OID && format !== "binary" ? parseUtcTimestamp : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function requestPath(p: Platform): RequestPathDb {
+  let db = requestPathDbs.get(p);
+  if (!db) {
+    const pool = new pg.Pool({ connectionString: p.config.databaseUrl, max: 20, allowExitOnIdle: true, types });
     pool.on("error", () => undefined); // an idle client losing its server must not crash the process
-    store = { pool, lastPurge: Date.now() };
-    stores.set(p, store);
+    db = { pool, lastPurge: Date.now() };
+    requestPathDbs.set(p, db);
   }
-  return store;
+  return db;
 }
 
-/** Closes the rate limiter's connections (tests, shutdown). */
+/**
+ * Plain node-postgres connections for the few statements every API request
+ * makes (the request counter, the key lookup, submit admission, the queue
+ * position): through the ORM each costs the web process two to three times the
+ * CPU, and on a busy server that CPU is the limit. Rows come back typed like
+ * Prisma's (UTC dates, parsed JSON, enums as strings). Pass dates as ISO strings.
+ */
+export function requestPathSql(p: Platform): pg.Pool {
+  return requestPath(p).pool;
+}
+
+/** Closes the request-path connections (tests, shutdown). */
 export async function closeRateLimiter(p: Platform): Promise<void> {
-  const store = stores.get(p);
-  stores.delete(p);
-  await store?.pool.end();
+  const db = requestPathDbs.get(p);
+  requestPathDbs.delete(p);
+  await db?.pool.end();
 }
 
 /**
@@ -73,9 +85,12 @@ export async function closeRateLimiter(p: Platform): Promise<void> {
  * still inside the last 60 s (the sliding-window-counter estimate), so a burst
  * at a window edge cannot double the rate. A refused request is not counted.
  * Throws `rate_limited` (429) with the seconds until a request would pass.
+ * Counters live in PostgreSQL (`rate_limit_counters`, the layout
+ * rate-limiter-flexible also uses for the sign-in limits), so the limit holds
+ * across any number of web instances.
  */
 export async function consumeRequest(p: Platform, subject: string, limit: number, now = Date.now()): Promise<RateLimitState> {
-  const store = rateStore(p);
+  const store = requestPath(p);
   const window = Math.floor(now / WINDOW_MS);
   const elapsed = now - window * WINDOW_MS;
   const currentKey = `req:${subject}:${window}`;
@@ -169,17 +184,29 @@ type AdmissionRow = Partial<Job> & {
  * limit (402 `spend_limit_reached`); then the debit, the reserve ledger entry
  * (`job:<id>:reserve`, fresh with the job id) and the job row.
  */
-export async function admitJob(p: Pick<Platform, "config" | "db">, a: JobAdmission): Promise<Job> {
+export async function admitJob(p: Platform, a: JobAdmission): Promise<Job> {
   if (!UUID.test(a.workspaceId)) throw new AppError("not_found", "workspace was not found");
   const maxInFlight = Object.fromEntries(Object.keys(p.config.plans).map((plan) => [plan, planLimits(p, plan).maxInFlightJobs]));
-  const rows = await p.db.$queryRaw<AdmissionRow[]>`
-    SELECT r.outcome, r.detail, (r.job).*
-    FROM lucid_submit_job(
-      ${a.jobId}::uuid, ${a.workspaceId}::uuid, ${a.userId ?? null}::uuid, ${a.apiKeyId ?? null}::uuid,
-      ${a.source}::"JobSource", ${JSON.stringify(a.request)}::jsonb, ${a.model}, ${a.cost}::integer, ${a.progressTotal}::integer,
-      ${`Reserved for generation ${a.jobId}`}, ${JSON.stringify(maxInFlight)}::jsonb,
-      ${planLimits(p, DEFAULT_PLAN).maxInFlightJobs}::integer, ${monthStartUtc()}::timestamp(3)
-    ) AS r`;
+  const { rows } = await requestPathSql(p).query<AdmissionRow>(
+    `SELECT r.outcome, r.detail, (r.job).*
+     FROM lucid_submit_job($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::"JobSource", $6::jsonb, $7, $8::integer, $9::integer,
+                           $10, $11::jsonb, $12::integer, $13::timestamp(3)) AS r`,
+    [
+      a.jobId,
+      a.workspaceId,
+      a.userId ?? null,
+      a.apiKeyId ?? null,
+      a.source,
+      JSON.stringify(a.request),
+      a.model,
+      a.cost,
+      a.progressTotal,
+      `Reserved for generation ${a.jobId}`,
+      JSON.stringify(maxInFlight),
+      planLimits(p, DEFAULT_PLAN).maxInFlightJobs,
+      monthStartUtc().toISOString(),
+    ],
+  );
   const { outcome, detail, ...job } = rows[0]!;
   const d = detail ?? {};
   switch (outcome) {
