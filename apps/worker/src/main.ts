@@ -49,6 +49,7 @@ async function main() {
     dlqSweepSeconds: settings.dlqSweepSeconds,
     metricsPort: settings.metricsPort,
     webhookPollMs: 1000,
+    housekeepingSeconds: settings.housekeepingSeconds,
   });
   log.info({ workerId: ctx.workerId, model: config.model.id, queue: config.queueUrl, ...settings }, "worker ready, waiting for jobs");
 

@@ -15,6 +15,8 @@
  *   (needs LUCID_DLQ_URL); 0 turns the sweeper off.
  * - LUCID_WORKER_WAIT_SECONDS (20): SQS long-poll wait, 1–20.
  * - LUCID_WORKER_MAX_ATTEMPTS (5): transient failures before a job fails for good.
+ * - LUCID_WORKER_HOUSEKEEPING_SECONDS (600): how often expired sessions, links,
+ *   idempotency keys and old webhook history are deleted; 0 turns it off.
  */
 export interface WorkerSettings {
   leaseSeconds: number;
@@ -27,6 +29,8 @@ export interface WorkerSettings {
   dlqSweepSeconds: number;
   waitTimeSeconds: number;
   maxAttempts: number;
+  /** 0: no housekeeping. */
+  housekeepingSeconds: number;
 }
 
 export class WorkerSettingsError extends Error {
@@ -62,5 +66,6 @@ export function readWorkerSettings(env: Record<string, string | undefined> = pro
     dlqSweepSeconds: int("LUCID_WORKER_DLQ_SWEEP_SECONDS", 30, 0, 86_400),
     waitTimeSeconds: int("LUCID_WORKER_WAIT_SECONDS", 20, 1, 20),
     maxAttempts: int("LUCID_WORKER_MAX_ATTEMPTS", 5, 1, 100),
+    housekeepingSeconds: int("LUCID_WORKER_HOUSEKEEPING_SECONDS", 600, 0, 86_400),
   };
 }

@@ -4,6 +4,7 @@ import { startDeadLetterSweeper } from "./dead-letters.ts";
 import { serveMetrics, WorkerMetrics } from "./metrics.ts";
 import { JobInterruptedError, processJobMessage, type WorkerContext } from "./process-job.ts";
 import { startWebhookDispatcher } from "./webhook-dispatcher.ts";
+import { startHousekeeping } from "./housekeeping.ts";
 
 export interface WorkerLoopOptions {
   sqs: SQSClient;
@@ -21,6 +22,8 @@ export interface WorkerLoopOptions {
   metricsPort?: number;
   /** Send due webhook deliveries, polling the outbox this often; 0 or undefined: no dispatcher. */
   webhookPollMs?: number;
+  /** Delete expired records this often; 0 or undefined: no housekeeping. */
+  housekeepingSeconds?: number;
 }
 
 export interface RunningWorker {
@@ -112,6 +115,7 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
       : undefined;
 
   const webhooks = opts.webhookPollMs ? startWebhookDispatcher({ platform: ctx.platform, log }, { pollMs: opts.webhookPollMs }) : undefined;
+  const housekeeping = opts.housekeepingSeconds ? startHousekeeping({ platform: ctx.platform, log }, opts.housekeepingSeconds * 1000) : undefined;
 
   consumer.start();
 
@@ -139,6 +143,7 @@ export async function startWorker(ctx: WorkerContext, opts: WorkerLoopOptions): 
     }
     await sweeperStopped;
     await webhooks?.stop();
+    await housekeeping?.stop();
     await metricsServer?.close();
     return { handedBack: Boolean(handBack) };
   };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readWorkerSettings, WorkerSettingsError } from "../src/settings.ts";
 
 describe("worker settings from the environment", () => {
-  it("defaults: 60 s lease and visibility, heartbeat a third of it, 30 s grace, metrics on 9464, DLQ sweep every 30 s", () => {
+  it("defaults: 60 s lease and visibility, heartbeat a third of it, 30 s grace, metrics on 9464, DLQ sweep every 30 s, housekeeping every 10 min", () => {
     assert.deepEqual(readWorkerSettings({}), {
       leaseSeconds: 60,
       visibilitySeconds: 60,
@@ -13,6 +13,7 @@ describe("worker settings from the environment", () => {
       dlqSweepSeconds: 30,
       waitTimeSeconds: 20,
       maxAttempts: 5,
+      housekeepingSeconds: 600,
     });
   });
 

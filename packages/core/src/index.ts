@@ -19,3 +19,4 @@ export * from "./webhooks.ts";
 export * from "./webhook-delivery.ts";
 export * from "./usage.ts";
 export * from "./operators.ts";
+export * from "./housekeeping.ts";
