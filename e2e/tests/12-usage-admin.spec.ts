@@ -63,7 +63,8 @@ test("usage page shows a purchase and exports CSV; a spend limit refuses a gener
   await expect(page.locator(".error[role=alert]")).toContainText("monthly spend limit is 1 credits and 1 were spent this month");
   await expect(page.getByTestId("job").filter({ hasText: "over the limit" })).toHaveCount(0);
 
-  // The buyer is no operator: /admin does not exist for them.
+  // The buyer is no operator: no Admin link, and /admin does not exist for them.
+  await expect(page.getByRole("navigation").getByRole("link", { name: "Admin" })).toHaveCount(0);
   const denied = await page.goto("/admin");
   expect(denied?.status()).toBe(404);
 
@@ -73,7 +74,9 @@ test("usage page shows a purchase and exports CSV; a spend limit refuses a gener
   const opsPage = await ops.newPage();
   await signUp(opsPage, operatorEmail);
   await makeOperator(operatorEmail);
-  await opsPage.goto("/admin");
+  await opsPage.goto("/studio");
+  await opsPage.getByRole("navigation").getByRole("link", { name: "Admin" }).click();
+  await expect(opsPage).toHaveURL(/\/admin$/);
   await opsPage.getByLabel("Find a workspace (member email or workspace id)").fill(buyerEmail);
   await opsPage.getByRole("button", { name: "Find" }).click();
   await opsPage.getByTestId("admin-results").getByRole("link", { name: "Open" }).click();

@@ -4,7 +4,6 @@ import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
 import {
   AppError,
-  createApiKey,
   publishImage,
   revokeApiKey,
   requireVerifiedEmail,
@@ -70,22 +69,6 @@ export async function setImagePublicAction(imageId: string, makePublic: boolean)
   else await unpublishImage(platform(), viewer.workspace.id, imageId);
   revalidatePath("/gallery");
   return makePublic;
-}
-
-export type KeyState = { key?: string; name?: string; error?: string } | null;
-
-export async function createKeyAction(_prev: KeyState, form: FormData): Promise<KeyState> {
-  const viewer = await requireViewer();
-  try {
-    await requirePermission(platform(), actorOf(viewer), "manage_keys");
-    await requireVerifiedEmail(platform(), viewer.user.id);
-    const created = await createApiKey(platform(), viewer.workspace.id, viewer.user.id, { name: String(form.get("name") ?? "") });
-    revalidatePath("/settings/keys");
-    return { key: created.key, name: created.name };
-  } catch (err) {
-    if (err instanceof AppError) return { error: err.message };
-    throw err;
-  }
 }
 
 export async function revokeKeyAction(form: FormData): Promise<void> {

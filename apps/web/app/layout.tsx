@@ -3,7 +3,7 @@ import Link from "next/link";
 import "./globals.css";
 import { currentViewer } from "../lib/session.ts";
 import { signOutAction } from "./actions.ts";
-import { listUserWorkspaces } from "@lucid/core";
+import { isOperator, listUserWorkspaces } from "@lucid/core";
 import { platform } from "../lib/platform.ts";
 import { WorkspaceSwitcher } from "./components/workspace-switcher.tsx";
 import { VerifyEmailBanner } from "./components/verify-email-banner.tsx";
@@ -14,6 +14,7 @@ export const dynamic = "force-dynamic";
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const viewer = await currentViewer().catch(() => null);
   const workspaces = viewer ? await listUserWorkspaces(platform(), viewer.user.id).catch(() => []) : [];
+  const operator = viewer ? await isOperator(platform(), viewer.user.id).catch(() => false) : false;
   return (
     <html lang="en">
       <body>
@@ -30,6 +31,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                 <Link href="/settings/keys">API keys</Link>
                 <Link href="/settings/webhooks">Webhooks</Link>
                 <Link href="/settings/workspace">Workspace</Link>
+                {operator && <Link href="/admin">Admin</Link>}
                 <WorkspaceSwitcher workspaces={workspaces} currentId={viewer.workspace.id} />
                 <span className="balance" data-testid="balance">{viewer.workspace.creditBalance} credits</span>
                 <span className="muted">{viewer.user.email}</span>

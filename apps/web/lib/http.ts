@@ -30,6 +30,7 @@ const TITLES: Record<string, string> = {
   rate_limited: "Too many requests",
   too_many_in_flight_jobs: "Too many generations in flight",
   insufficient_credits: "Not enough credits",
+  spend_limit_reached: "Monthly spend limit reached",
   not_found: "Not found",
   internal: "Internal error",
 };
