@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { AppError } from "./errors.ts";
+import { requestPathSql } from "./limits.ts";
 import type { Platform } from "./platform.ts";
 
 /**
@@ -44,12 +45,22 @@ export async function beginIdempotentRequest(p: Platform, workspaceId: string, k
   }
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = new Date();
-    const inserted = await p.db.$queryRaw<Array<{ id: string }>>`
-      INSERT INTO "IdempotencyKey" ("id", "workspaceId", "key", "requestHash", "lockedUntil", "expiresAt")
-      VALUES (${randomUUID()}::uuid, ${workspaceId}::uuid, ${key}, ${fingerprint},
-              ${new Date(now.getTime() + IDEMPOTENCY_LOCK_MS)}, ${new Date(now.getTime() + IDEMPOTENCY_TTL_MS)})
-      ON CONFLICT ("workspaceId", "key") DO NOTHING
-      RETURNING "id"`;
+    // The common case (a new key) is this one statement, on the request path's plain connection.
+    const { rows: inserted } = await requestPathSql(p).query<{ id: string }>(
+      `INSERT INTO "IdempotencyKey" ("id", "workspaceId", "key", "requestHash", "createdAt", "lockedUntil", "expiresAt")
+       VALUES ($1::uuid, $2::uuid, $3, $4, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))
+       ON CONFLICT ("workspaceId", "key") DO NOTHING
+       RETURNING "id"`,
+      [
+        randomUUID(),
+        workspaceId,
+        key,
+        fingerprint,
+        now.toISOString(),
+        new Date(now.getTime() + IDEMPOTENCY_LOCK_MS).toISOString(),
+        new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+      ],
+    );
     if (inserted[0]) return { kind: "started", recordId: inserted[0].id };
 
     const existing = await p.db.idempotencyKey.findUnique({ where: { workspaceId_key: { workspaceId, key } } });
@@ -96,16 +107,12 @@ export async function beginIdempotentRequest(p: Platform, workspaceId: string, k
 /** Records the response to replay; from now on the key answers with it for 24 hours. */
 export async function completeIdempotentRequest(p: Platform, recordId: string, response: StoredResponse): Promise<void> {
   const now = Date.now();
-  await p.db.idempotencyKey.update({
-    where: { id: recordId },
-    data: {
-      responseStatus: response.status,
-      responseBody: response.body,
-      responseHeaders: response.headers,
-      completedAt: new Date(now),
-      expiresAt: new Date(now + IDEMPOTENCY_TTL_MS),
-    },
-  });
+  await requestPathSql(p).query(
+    `UPDATE "IdempotencyKey"
+     SET "responseStatus" = $2, "responseBody" = $3, "responseHeaders" = $4::jsonb, "completedAt" = $5::timestamp(3), "expiresAt" = $6::timestamp(3)
+     WHERE "id" = $1::uuid`,
+    [recordId, response.status, response.body, JSON.stringify(response.headers), new Date(now).toISOString(), new Date(now + IDEMPOTENCY_TTL_MS).toISOString()],
+  );
 }
 
 /** Frees the key of a request that failed before its work started, so a corrected retry can use it. */

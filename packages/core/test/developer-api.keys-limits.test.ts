@@ -2,6 +2,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AppError,
+  IDEMPOTENCY_LOCK_MS,
+  IDEMPOTENCY_TTL_MS,
   LimitExceededError,
   authenticateApiKey,
   beginIdempotentRequest,
@@ -210,6 +212,25 @@ describe("developer API: keys, caps, limits and idempotency", () => {
     await p.db.idempotencyKey.updateMany({ where: { workspaceId: u.workspaceId, key: "key-1" }, data: { expiresAt: new Date(Date.now() - 1) } });
     assert.equal((await beginIdempotentRequest(p, u.workspaceId, "key-1", other)).kind, "started");
     await assert.rejects(beginIdempotentRequest(p, u.workspaceId, "", fp), is("validation_failed"));
+  });
+
+  it("idempotency: a key's record holds UTC times (taken now, locked 5 minutes, kept 24 hours from completion)", async () => {
+    const p = t.platform;
+    const u = await newUser(p);
+    const near = (d: Date | null | undefined, expected: number) => assert.ok(d && Math.abs(d.getTime() - expected) < 60_000, `${d?.toISOString()} vs ${new Date(expected).toISOString()}`);
+    const start = await beginIdempotentRequest(p, u.workspaceId, "times", requestFingerprint("POST", "/api/v1/generations", "{}"));
+    assert.equal(start.kind, "started");
+    if (start.kind !== "started") return;
+    const begun = await p.db.idempotencyKey.findUniqueOrThrow({ where: { id: start.recordId } });
+    near(begun.createdAt, Date.now());
+    near(begun.lockedUntil, Date.now() + IDEMPOTENCY_LOCK_MS);
+    near(begun.expiresAt, Date.now() + IDEMPOTENCY_TTL_MS);
+    assert.equal(begun.completedAt, null);
+    await completeIdempotentRequest(p, start.recordId, { status: 202, body: "{}", headers: { location: "/api/v1/generations/x" } });
+    const done = await p.db.idempotencyKey.findUniqueOrThrow({ where: { id: start.recordId } });
+    near(done.completedAt, Date.now());
+    near(done.expiresAt, Date.now() + IDEMPOTENCY_TTL_MS);
+    assert.deepEqual([done.responseStatus, done.responseBody, done.responseHeaders], [202, "{}", { location: "/api/v1/generations/x" }]);
   });
 
   it("idempotency: 10 concurrent retries with one key create exactly one job; the rest replay it or are told it is in flight", async () => {
