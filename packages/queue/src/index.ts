@@ -1,6 +1,7 @@
 import {
   SQSClient,
   SendMessageCommand,
+  SendMessageBatchCommand,
   GetQueueAttributesCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -33,6 +34,10 @@ export interface JobQueue {
   health(): Promise<void>;
 }
 
+/** SQS takes at most 10 messages per SendMessageBatch. */
+const SQS_MAX_BATCH = 10;
+const MAX_BATCHES_IN_FLIGHT = 1;
+
 export class SqsJobQueue implements JobQueue {
   constructor(
     readonly client: SQSClient,
@@ -40,8 +45,42 @@ export class SqsJobQueue implements JobQueue {
     readonly dlqUrl?: string,
   ) {}
 
-  async send(message: JobMessage): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
+  private waiting: Array<{ body: string; resolve: () => void; reject: (err: Error) => void }> = [];
+  private batchesInFlight = 0;
+
+  /**
+   * Sends one job message. Concurrent sends share SendMessageBatch calls (up to
+   * 10 messages each, at most MAX_BATCHES_IN_FLIGHT calls at once): a lone send
+   * goes out at once, and under load each message costs a tenth of a request.
+   * Resolves when SQS accepted this message; rejects with why it did not.
+   */
+  send(message: JobMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ body: JSON.stringify(message), resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.waiting.length > 0 && this.batchesInFlight < MAX_BATCHES_IN_FLIGHT) {
+      const batch = this.waiting.splice(0, SQS_MAX_BATCH);
+      this.batchesInFlight++;
+      this.client
+        .send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.body })) }))
+        .then((out) => {
+          const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+          batch.forEach((m, i) => {
+            const f = failed.get(String(i));
+            if (f) m.reject(new Error(`SQS refused the message: ${f.Code ?? "error"} ${f.Message ?? ""}`.trim()));
+            else m.resolve();
+          });
+        })
+        .catch((err: Error) => batch.forEach((m) => m.reject(err)))
+        .finally(() => {
+          this.batchesInFlight--;
+          this.flush();
+        });
+    }
   }
 
   async sendToDeadLetter(body: string, reason: string): Promise<void> {
