@@ -12,9 +12,8 @@ import { WEBHOOK_EVENT_TYPES, WEBHOOK_PROGRESS_EVERY_STEPS, WebhookEventPayload 
 // what the routes implement is described here.
 
 /**
- * Every stable problem `code` and the HTTP status it is sent with. Mirrors
- * ERROR_STATUS in @lucid/core (a contracts test keeps the two equal): the
- * contracts package cannot import the domain.
+ * Every stable problem `code` and the HTTP status it is sent with: the one
+ * table (the domain's `AppError` takes its codes and statuses from here).
  */
 export const PROBLEM_CODE_STATUS = {
   validation_failed: 400,
