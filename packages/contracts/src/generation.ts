@@ -58,6 +58,13 @@ export const ResolvedGenerationRequest = GenerationRequestFields.extend({
 export type ResolvedGenerationRequest = z.output<typeof ResolvedGenerationRequest>;
 
 /**
+ * `queue_position` counts the jobs ahead exactly up to this many; a longer
+ * queue reads as this number ("1000 or more"). Bounds the work every queued
+ * job's answer costs, however deep the backlog.
+ */
+export const QUEUE_POSITION_CAP = 1000;
+
+/**
  * Credits a request costs: one credit per image for up to 512×512 pixels and
  * 25 steps, scaled by pixel count and steps, rounded up.
  */
@@ -100,8 +107,8 @@ export const Generation = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
-  /** Queued jobs created before this one across the platform (0 = next); null unless queued. */
-  queue_position: z.number().int().nullable(),
+  /** Queued jobs created before this one across the platform (0 = next), counted up to QUEUE_POSITION_CAP (that number means "at least that many"); null unless queued. */
+  queue_position: z.number().int().min(0).max(QUEUE_POSITION_CAP).nullable(),
   status_url: z.string().meta({ description: "GET this for the generation's current state" }),
   cancel_url: z.string().meta({ description: "POST here to cancel it" }),
   events_url: z.string().meta({ description: "Server-sent events: every status change and progress step" }),

@@ -3,6 +3,7 @@ import {
   GenerationListQuery,
   GenerationRequest,
   MAX_SEED,
+  QUEUE_POSITION_CAP,
   creditCost,
   describeFieldErrors,
   fieldErrors,
@@ -30,7 +31,8 @@ export interface Submitter {
  * in one transaction, then hands it to the queue. If the queue refuses, the job
  * fails at once and the credits come back.
  */
-export async function submitGeneration(p: Platform, who: Submitter, input: unknown): Promise<Job> {
+/** Validates, admits and enqueues a generation; the job comes back with its queue position at admission. */
+export async function submitGeneration(p: Platform, who: Submitter, input: unknown): Promise<Job & { queuePosition: number }> {
   const parsed = GenerationRequest.safeParse(input);
   if (!parsed.success) {
     const fields = fieldErrors(parsed.error);
@@ -351,16 +353,19 @@ export interface GenerationUrls {
 
 /**
  * How many queued jobs, across the platform, were created before this one
- * (0 = next in line); null unless it is queued. One count query, ordered like
- * the list (createdAt, then id); on the request path's plain connection, since
- * every submit's answer carries it.
+ * (0 = next in line), counted up to `cap` (QUEUE_POSITION_CAP: a deeper queue
+ * reads as the cap, so the count never walks the whole backlog); null unless
+ * it is queued. One count query, ordered like the list (createdAt, then id);
+ * on the request path's plain connection, since every submit's answer carries it.
  */
-export async function queuePosition(p: Platform, job: Pick<Job, "id" | "status" | "createdAt">): Promise<number | null> {
+export async function queuePosition(p: Platform, job: Pick<Job, "id" | "status" | "createdAt">, cap = QUEUE_POSITION_CAP): Promise<number | null> {
   if (job.status !== "queued") return null;
   const { rows } = await requestPathSql(p).query<{ ahead: number }>(
-    `SELECT count(*)::integer AS ahead FROM "Job"
-     WHERE "status" = 'queued' AND ("createdAt" < $1::timestamp(3) OR ("createdAt" = $1::timestamp(3) AND "id" < $2::uuid))`,
-    [job.createdAt.toISOString(), job.id],
+    `SELECT count(*)::integer AS ahead FROM (
+       SELECT 1 FROM "Job"
+       WHERE "status" = 'queued' AND ("createdAt" < $1::timestamp(3) OR ("createdAt" = $1::timestamp(3) AND "id" < $2::uuid))
+       LIMIT $3) AS ahead`,
+    [job.createdAt.toISOString(), job.id, cap],
   );
   return rows[0]!.ahead;
 }
@@ -371,12 +376,13 @@ export async function queuePosition(p: Platform, job: Pick<Job, "id" | "status" 
  * (without it, `queue_position` is null).
  */
 export async function toGeneration(
-  job: Job & { images: Image[] },
+  job: Job & { images: Image[]; queuePosition?: number },
   urls: GenerationUrls | ((img: Image) => Promise<string> | string),
   p?: Platform,
 ): Promise<Generation> {
   const u: GenerationUrls = typeof urls === "function" ? { image: urls } : urls;
-  const position = p ? await queuePosition(p, job) : null;
+  // A just-admitted job carries the position counted with it; otherwise count now.
+  const position = job.status !== "queued" ? null : job.queuePosition ?? (p ? await queuePosition(p, job) : null);
   const showPreview = job.status === "running" && job.previewKey && u.preview;
   return {
     id: job.id,

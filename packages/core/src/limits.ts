@@ -184,7 +184,7 @@ type AdmissionRow = Partial<Job> & {
  * limit (402 `spend_limit_reached`); then the debit, the reserve ledger entry
  * (`job:<id>:reserve`, fresh with the job id) and the job row.
  */
-export async function admitJob(p: Platform, a: JobAdmission): Promise<Job> {
+export async function admitJob(p: Platform, a: JobAdmission): Promise<Job & { queuePosition: number }> {
   if (!UUID.test(a.workspaceId)) throw new AppError("not_found", "workspace was not found");
   const maxInFlight = Object.fromEntries(Object.keys(p.config.plans).map((plan) => [plan, planLimits(p, plan).maxInFlightJobs]));
   const { rows } = await requestPathSql(p).query<AdmissionRow>(
@@ -211,7 +211,8 @@ export async function admitJob(p: Platform, a: JobAdmission): Promise<Job> {
   const d = detail ?? {};
   switch (outcome) {
     case "accepted":
-      return job as Job;
+      // Counted in the same statement (see the submit_job_queue_position migration).
+      return { ...(job as Job), queuePosition: Number(d.queuePosition) };
     case "workspace_not_found":
       throw new AppError("not_found", "workspace was not found");
     case "too_many_in_flight_jobs":

@@ -106,6 +106,7 @@ describe("listing generations: keyset pages, status filter, queue position", () 
     const position = async (workspaceId: string, id: string) => (await toGeneration(await getJob(p, workspaceId, id), url, p)).queue_position;
 
     assert.deepEqual([await position(x.workspaceId, first.id), await position(y.workspaceId, second.id), await position(x.workspaceId, third.id)], [0, 1, 2]);
+    assert.deepEqual([first.queuePosition, second.queuePosition, third.queuePosition], [0, 1, 2], "admission counts the same place, in the same statement");
     assert.equal((await toGeneration(await getJob(p, x.workspaceId, third.id), url)).queue_position, null, "without the platform toGeneration does not count");
 
     assert.ok((await claimJob(p, first.id, "w1", 60_000)).claimed);
@@ -117,5 +118,19 @@ describe("listing generations: keyset pages, status filter, queue position", () 
     const [lo, hi] = second.id < third.id ? [second, third] : [third, second];
     assert.equal(await queuePosition(p, await p.db.job.findUniqueOrThrow({ where: { id: lo.id } })), 0);
     assert.equal(await queuePosition(p, await p.db.job.findUniqueOrThrow({ where: { id: hi.id } })), 1);
+  });
+
+  it("counts the jobs ahead only up to the cap: a deeper queue reads as the cap", async () => {
+    const p = t.platform;
+    await p.db.job.updateMany({ where: { status: "queued" }, data: { status: "canceled" } });
+    const z = await signUp(p, { email: "queue-z@example.com", password: "password123" });
+    const jobs = [];
+    for (let i = 0; i < 5; i++) jobs.push(await submitGeneration(p, { workspaceId: z.workspaceId, source: "api" }, tiny(`deep ${i}`)));
+    const last = await p.db.job.findUniqueOrThrow({ where: { id: jobs[4]!.id } });
+    assert.equal(await queuePosition(p, last), 4, "under the default cap the count is exact");
+    assert.equal(jobs[4]!.queuePosition, 4);
+    assert.equal(await queuePosition(p, last, 3), 3, "four ahead, cap 3: reads 3");
+    assert.equal(await queuePosition(p, last, 4), 4);
+    assert.equal(await queuePosition(p, await p.db.job.findUniqueOrThrow({ where: { id: jobs[1]!.id } }), 3), 1, "below the cap: exact");
   });
 });

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AppError, LimitExceededError, createApiKey, findBalanceMismatches, signUp, submitGeneration, type Platform } from "@lucid/core";
+import { AppError, LimitExceededError, createApiKey, findBalanceMismatches, queuePosition as queuePositionIn, signUp, submitGeneration, type Platform } from "@lucid/core";
 import { startTestPlatform, type TestPlatform } from "@lucid/testing";
 
 // submitGeneration accepts a job in one statement under the workspace lock
@@ -21,9 +21,10 @@ describe("submit admission: one statement under the workspace lock", () => {
   it("returns the job exactly as stored, with its reserve entry (unique ref, balance after) and the in-flight count", async () => {
     const u = await newUser();
     const key = await createApiKey(p, u.workspaceId, u.id, { name: "k" });
-    const job = await submitGeneration(p, { workspaceId: u.workspaceId, userId: u.id, apiKeyId: key.id, source: "api" }, small);
+    const { queuePosition, ...job } = await submitGeneration(p, { workspaceId: u.workspaceId, userId: u.id, apiKeyId: key.id, source: "api" }, small);
     const stored = await p.db.job.findUniqueOrThrow({ where: { id: job.id } });
     assert.deepEqual(job, stored, "the returned job is the stored row, types included");
+    assert.equal(queuePosition, await queuePositionIn(p, stored), "with its queue position, counted as a later request would");
     assert.equal(job.status, "queued");
     assert.deepEqual([job.createdById, job.apiKeyId, job.source, job.creditsReserved, job.progressTotal], [u.id, key.id, "api", 1, 2]);
     assert.deepEqual((job.request as { seed: number }).seed, 5);

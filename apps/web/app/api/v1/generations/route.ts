@@ -24,7 +24,9 @@ export const POST = apiRoute(async (req, caller) => {
   if (prefer.wait === null) {
     return NextResponse.json(scopeImages(await generationResource(p, { ...job, images: [] }), caller, p.config.publicUrl), { status: 202, headers: { location } });
   }
-  const now = (await waitForJobEnd(p, caller.workspaceId, job.id, { timeoutMs: prefer.wait * 1000, signal: req.signal })) ?? { ...job, images: [] };
+  // After waiting, the position counted at admission is stale: count again.
+  const { queuePosition: _atAdmission, ...admitted } = job;
+  const now = (await waitForJobEnd(p, caller.workspaceId, job.id, { timeoutMs: prefer.wait * 1000, signal: req.signal })) ?? { ...admitted, images: [] };
   return NextResponse.json(scopeImages(await generationResource(p, now), caller, p.config.publicUrl), {
     status: isTerminalStatus(now.status) ? 200 : 202,
     headers: { location, "preference-applied": `wait=${prefer.wait}` },
