@@ -2,6 +2,7 @@ import { failAbandonedJob, isUuid, type AbandonedJobOutcome, type Platform } fro
 import type { DeadLetterQueue } from "@lucid/queue";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.ts";
+import { startRepeating } from "./repeating.ts";
 
 export interface DeadLetterSweepContext {
   platform: Platform;
@@ -74,22 +75,8 @@ function jobIdOf(body: string): string | undefined {
 
 /** Runs `sweepDeadLetters` now and then every `intervalMs` until stopped; a failed pass is logged and retried next time. */
 export function startDeadLetterSweeper(ctx: DeadLetterSweepContext, dlq: DeadLetterQueue, intervalMs: number): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    running = sweepDeadLetters(ctx, dlq)
-      .catch((err) => ctx.log.warn({ err }, "dead-letter sweep failed"))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, 0);
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return startRepeating(async () => {
+    await sweepDeadLetters(ctx, dlq).catch((err) => ctx.log.warn({ err }, "dead-letter sweep failed"));
+    return intervalMs;
+  }, intervalMs);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { purgeExpiredRecords, type Platform } from "@lucid/core";
+import { startRepeating } from "./repeating.ts";
 
 /**
  * Runs `purgeExpiredRecords` now and then every `intervalMs` (expired
@@ -7,25 +8,13 @@ import { purgeExpiredRecords, type Platform } from "@lucid/core";
  * Every worker runs it; the deletes are idempotent, so overlapping passes are harmless.
  */
 export function startHousekeeping(ctx: { platform: Platform; log: Logger }, intervalMs: number): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    running = purgeExpiredRecords(ctx.platform)
-      .then((deleted) => {
-        if (Object.values(deleted).some((n) => n > 0)) ctx.log.info({ deleted }, "housekeeping: expired records deleted");
-      })
-      .catch((err) => ctx.log.warn({ err }, "housekeeping failed; retrying next interval"))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, 0);
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return startRepeating(async () => {
+    try {
+      const deleted = await purgeExpiredRecords(ctx.platform);
+      if (Object.values(deleted).some((n) => n > 0)) ctx.log.info({ deleted }, "housekeeping: expired records deleted");
+    } catch (err) {
+      ctx.log.warn({ err }, "housekeeping failed; retrying next interval");
+    }
+    return intervalMs;
+  }, intervalMs);
 }
